@@ -1,0 +1,727 @@
+// One OPC UA client, one session and one subscription per publishing interval for an endpoint,
+// shared by every node that uses it. node-opcua repairs a broken connection itself (reactivate the
+// session, else transfer the subscriptions, else recreate them); on top of that this class adds a
+// backoff for the first connection, a watchdog for subscriptions that go silent, de-duplication of
+// values the server sends again after a repair, batching per publish cycle, and honest health.
+import { EventEmitter } from 'node:events';
+import { X509Certificate, createHash } from 'node:crypto';
+import {
+  AttributeIds,
+  BrowseDirection,
+  ClientMonitoredItemGroup,
+  ClientSession,
+  ClientSubscription,
+  DataChangeFilter,
+  DataChangeTrigger,
+  DataType,
+  DataValue,
+  DeadbandType,
+  MessageSecurityMode,
+  MonitoringParametersOptions,
+  NodeClass,
+  OPCUACertificateManager,
+  OPCUAClient,
+  ReadValueIdOptions,
+  SecurityPolicy,
+  StatusCodes,
+  TimestampsToReturn,
+  UserIdentityInfo,
+  UserTokenType,
+  Variant,
+  VariantArrayType,
+  makeBrowsePath,
+} from 'node-opcua';
+import { type ItemSpec, qualityOf } from './opcua-items';
+import type { Quality } from '../lib/messages';
+
+export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
+export type SecurityPolicyName = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
+
+export type IdentitySettings =
+  | { type: 'anonymous' }
+  | { type: 'username'; userName: string; password: string }
+  | { type: 'certificate'; certificatePem: string; privateKeyPem: string };
+
+export interface OpcuaEndpointSettings {
+  endpointUrl: string;
+  securityMode: SecurityModeName;
+  securityPolicy: SecurityPolicyName;
+  identity: IdentitySettings;
+  /** Folder with own/, trusted/ and rejected/ certificates. */
+  pkiDir: string;
+  /** Trust a server certificate nobody has trusted yet. Off by default: unknown certificates are rejected. */
+  acceptUnknownServerCertificate: boolean;
+  applicationName?: string;
+  /** First and longest wait between connection attempts, in ms. */
+  reconnectInitialDelay?: number;
+  reconnectMaxDelay?: number;
+  /** A subscription with neither data nor keep-alive for this many keep-alive periods is stale. */
+  watchdogKeepAlivePeriods?: number;
+}
+
+export type HealthState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stale' | 'closed';
+
+export interface Health {
+  state: HealthState;
+  endpointUrl: string;
+  sessions: number;
+  subscriptions: number;
+  monitoredItems: number;
+  /** Repairs so far: lost connections plus stale subscriptions rebuilt. */
+  reconnects: number;
+  staleRepairs: number;
+  valuesReceived: number;
+  lastDataAt?: number;
+  lastError?: string;
+}
+
+export interface ItemChange {
+  index: number;
+  name: string;
+  value: unknown;
+  sourceTime?: number;
+  serverTime?: number;
+  statusCode: number;
+  quality: Quality;
+}
+
+export interface MonitorOptions {
+  items: ItemSpec[];
+  publishingInterval: number;
+  /** Called once per publish cycle with every change of that cycle, in arrival order. */
+  onChanges: (changes: ItemChange[]) => void;
+  /** An item the server refused (unknown NodeId, bad browse path, ...). The other items keep working. */
+  onItemError: (item: ItemSpec, index: number, message: string) => void;
+}
+
+export interface MonitorHandle {
+  /** How many items exist on the server right now. */
+  readonly activeItems: number;
+  close(): Promise<void>;
+}
+
+interface Logger {
+  warn(message: string): void;
+}
+
+interface Registration extends MonitorOptions {
+  groups: ClientMonitoredItemGroup[];
+  active: number;
+  closed: boolean;
+  lastDelivered: (string | undefined)[];
+  pending: ItemChange[];
+  flushScheduled: boolean;
+}
+
+interface SubscriptionSlot {
+  subscription: ClientSubscription;
+  publishingInterval: number;
+  lastActivity: number;
+  keepAlivePeriodMs: number;
+}
+
+const SECURITY_MODES: Record<SecurityModeName, MessageSecurityMode> = {
+  None: MessageSecurityMode.None,
+  Sign: MessageSecurityMode.Sign,
+  SignAndEncrypt: MessageSecurityMode.SignAndEncrypt,
+};
+
+const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
+  None: SecurityPolicy.None,
+  Basic256Sha256: SecurityPolicy.Basic256Sha256,
+  Aes128_Sha256_RsaOaep: SecurityPolicy.Aes128_Sha256_RsaOaep,
+  Aes256_Sha256_RsaPss: SecurityPolicy.Aes256_Sha256_RsaPss,
+};
+
+const MAX_KEEP_ALIVE_COUNT = 10;
+const CREATE_CHUNK = 5000;
+
+/** One certificate manager per PKI folder in this process: they lock and watch their folder. */
+const certificateManagers = new Map<string, Promise<OPCUACertificateManager>>();
+
+export function certificateManagerFor(pkiDir: string): Promise<OPCUACertificateManager> {
+  let manager = certificateManagers.get(pkiDir);
+  if (!manager) {
+    manager = (async () => {
+      const m = new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: false });
+      await m.initialize();
+      return m;
+    })();
+    certificateManagers.set(pkiDir, manager);
+  }
+  return manager;
+}
+
+export class OpcuaConnection extends EventEmitter {
+  readonly settings: OpcuaEndpointSettings;
+  #logger: Logger;
+  #client: OPCUAClient | undefined;
+  #session: ClientSession | undefined;
+  #slots = new Map<number, SubscriptionSlot>();
+  #registrations = new Set<Registration>();
+  #state: HealthState = 'idle';
+  #lastError: string | undefined;
+  #reconnects = 0;
+  #staleRepairs = 0;
+  #valuesReceived = 0;
+  #lastDataAt: number | undefined;
+  #closing = false;
+  #started = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #watchdogTimer: NodeJS.Timeout | undefined;
+  #activation: Promise<void> = Promise.resolve();
+
+  constructor(settings: OpcuaEndpointSettings, logger: Logger = { warn: () => undefined }) {
+    super();
+    this.settings = settings;
+    this.#logger = logger;
+  }
+
+  health(): Health {
+    let monitoredItems = 0;
+    for (const r of this.#registrations) monitoredItems += r.active;
+    return {
+      state: this.#state,
+      endpointUrl: this.settings.endpointUrl,
+      sessions: this.#session ? 1 : 0,
+      subscriptions: this.#slots.size,
+      monitoredItems,
+      reconnects: this.#reconnects,
+      staleRepairs: this.#staleRepairs,
+      valuesReceived: this.#valuesReceived,
+      ...(this.#lastDataAt !== undefined ? { lastDataAt: this.#lastDataAt } : {}),
+      ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
+    };
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected' || this.#state === 'stale';
+  }
+
+  /** Starts connecting in the background; safe to call more than once. */
+  start(): void {
+    if (this.#started || this.#closing) return;
+    this.#started = true;
+    void this.#connect(0);
+  }
+
+  #setState(state: HealthState, error?: string): void {
+    if (error !== undefined) this.#lastError = error;
+    if (this.#state === state && error === undefined) return;
+    this.#state = state;
+    this.emit('health', this.health());
+  }
+
+  async #connect(attempt: number): Promise<void> {
+    if (this.#closing) return;
+    this.#setState(attempt === 0 ? 'connecting' : 'reconnecting');
+    try {
+      const certificateManager = await certificateManagerFor(this.settings.pkiDir);
+      if (this.#closing) return;
+      const client = OPCUAClient.create({
+        applicationName: this.settings.applicationName ?? 'Twinflow',
+        clientName: 'Twinflow',
+        endpointMustExist: false,
+        securityMode: SECURITY_MODES[this.settings.securityMode],
+        securityPolicy: SECURITY_POLICIES[this.settings.securityPolicy],
+        clientCertificateManager: certificateManager,
+        keepSessionAlive: true,
+        requestedSessionTimeout: 60_000,
+        // node-opcua repairs lost connections with this backoff; the first connection is retried by #scheduleRetry.
+        connectionStrategy: {
+          initialDelay: this.settings.reconnectInitialDelay ?? 250,
+          maxDelay: this.settings.reconnectMaxDelay ?? 10_000,
+          maxRetry: 1_000_000,
+          randomisationFactor: 0.1,
+        },
+      });
+      this.#client = client;
+      this.#wireClientEvents(client);
+      // Unknown server certificates: accept only when the user opted in (node-opcua puts them in rejected/ otherwise).
+      certificateManager.automaticallyAcceptUnknownCertificate = this.settings.acceptUnknownServerCertificate;
+      await connectOnce(client, this.settings.endpointUrl);
+      if (this.#closing) { await this.#disposeClient(); return; }
+      const session = await client.createSession(userIdentity(this.settings.identity));
+      if (this.#closing) { await session.close().catch(() => undefined); await this.#disposeClient(); return; }
+      this.#session = session;
+      session.on('session_closed', () => {
+        if (!this.#closing) this.#logger.warn(`OPC UA session to ${this.settings.endpointUrl} was closed by the server`);
+      });
+      this.#lastError = undefined;
+      this.#setState('connected');
+      this.#startWatchdog();
+      await this.#activateAll();
+    } catch (err) {
+      const message = describeError(err, this.settings.endpointUrl);
+      await this.#disposeClient();
+      if (this.#closing) return;
+      this.#setState('reconnecting', message);
+      this.#scheduleRetry(attempt + 1);
+    }
+  }
+
+  #scheduleRetry(attempt: number): void {
+    const initial = this.settings.reconnectInitialDelay ?? 250;
+    const max = this.settings.reconnectMaxDelay ?? 10_000;
+    const delay = Math.min(max, initial * 2 ** Math.min(attempt, 16));
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#connect(attempt);
+    }, delay);
+  }
+
+  #wireClientEvents(client: OPCUAClient): void {
+    client.on('start_reconnection', () => {
+      this.#reconnects++;
+      this.#setState('reconnecting', `connection to ${this.settings.endpointUrl} lost`);
+    });
+    client.on('after_reconnection', (err?: Error | null) => {
+      if (err) {
+        this.#setState('reconnecting', describeError(err, this.settings.endpointUrl));
+        return;
+      }
+      this.#lastError = undefined;
+      for (const slot of this.#slots.values()) slot.lastActivity = Date.now();
+      this.#setState('connected');
+    });
+    client.on('connection_failed', (err: Error) => {
+      this.#lastError = describeError(err, this.settings.endpointUrl);
+    });
+  }
+
+  async #disposeClient(): Promise<void> {
+    const client = this.#client;
+    const session = this.#session;
+    this.#client = undefined;
+    this.#session = undefined;
+    this.#slots.clear();
+    for (const r of this.#registrations) { r.groups = []; r.active = 0; }
+    if (session) await withTimeout(session.close(true), 3000).catch(() => undefined);
+    if (client) await withTimeout(client.disconnect(), 3000).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#watchdogTimer) clearInterval(this.#watchdogTimer);
+    await this.#activation.catch(() => undefined);
+    await this.#disposeClient();
+    this.#registrations.clear();
+    this.#setState('closed');
+    this.removeAllListeners();
+  }
+
+  // ---- monitored items -------------------------------------------------------------------------
+
+  monitor(options: MonitorOptions): MonitorHandle {
+    const registration: Registration = {
+      ...options,
+      groups: [],
+      active: 0,
+      closed: false,
+      lastDelivered: new Array(options.items.length),
+      pending: [],
+      flushScheduled: false,
+    };
+    this.#registrations.add(registration);
+    this.start();
+    if (this.#session) this.#queueActivation(() => this.#activate(registration));
+    return {
+      get activeItems() { return registration.active; },
+      close: async () => {
+        registration.closed = true;
+        this.#registrations.delete(registration);
+        await this.#activation.catch(() => undefined);
+        await this.#removeGroups(registration);
+        this.emit('health', this.health());
+      },
+    };
+  }
+
+  /** Activations run one after another so two deploys never race to create the same subscription. */
+  #queueActivation(job: () => Promise<void>): Promise<void> {
+    const next = this.#activation.then(job, job);
+    this.#activation = next.catch((err: unknown) => {
+      this.#logger.warn(`OPC UA ${this.settings.endpointUrl}: ${describeError(err, this.settings.endpointUrl)}`);
+    });
+    return this.#activation;
+  }
+
+  #activateAll(): Promise<void> {
+    return this.#queueActivation(async () => {
+      for (const r of [...this.#registrations]) await this.#activate(r);
+    });
+  }
+
+  async #slotFor(publishingInterval: number): Promise<SubscriptionSlot> {
+    const existing = this.#slots.get(publishingInterval);
+    if (existing) return existing;
+    const session = this.#requireSession();
+    const subscription = await session.createSubscription2({
+      requestedPublishingInterval: publishingInterval,
+      requestedLifetimeCount: MAX_KEEP_ALIVE_COUNT * 6,
+      requestedMaxKeepAliveCount: MAX_KEEP_ALIVE_COUNT,
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 10,
+    });
+    const slot: SubscriptionSlot = {
+      subscription,
+      publishingInterval,
+      lastActivity: Date.now(),
+      keepAlivePeriodMs: subscription.publishingInterval * subscription.maxKeepAliveCount,
+    };
+    const touch = () => { slot.lastActivity = Date.now(); };
+    subscription.on('keepalive', touch);
+    subscription.on('raw_notification', touch);
+    subscription.on('internal_error', (err: Error) => this.#logger.warn(`OPC UA subscription error: ${err.message}`));
+    this.#slots.set(publishingInterval, slot);
+    return slot;
+  }
+
+  #requireSession(): ClientSession {
+    if (!this.#session || !this.connected) {
+      throw new Error(`not connected to ${this.settings.endpointUrl}${this.#lastError ? ` (${this.#lastError})` : ''}`);
+    }
+    return this.#session;
+  }
+
+  async #activate(registration: Registration): Promise<void> {
+    if (registration.closed || !this.#session) return;
+    const slot = await this.#slotFor(registration.publishingInterval);
+    const session = this.#requireSession();
+    const nodeIds = await resolveNodeIds(session, registration.items);
+    // Items with the same parameters go to the server together, in as few calls as the server allows.
+    const batches = new Map<string, number[]>();
+    nodeIds.forEach((resolved, index) => {
+      if (typeof resolved !== 'string') {
+        registration.onItemError(registration.items[index]!, index, resolved.error);
+        return;
+      }
+      const item = registration.items[index]!;
+      const key = `${item.samplingInterval}|${item.deadbandType}|${item.deadbandValue}|${item.queueSize}`;
+      let list = batches.get(key);
+      if (!list) batches.set(key, (list = []));
+      list.push(index);
+    });
+    for (const indexes of batches.values()) {
+      for (let start = 0; start < indexes.length; start += CREATE_CHUNK) {
+        if (registration.closed) return;
+        const chunk = indexes.slice(start, start + CREATE_CHUNK);
+        const first = registration.items[chunk[0]!]!;
+        const toMonitor: ReadValueIdOptions[] = chunk.map((i) => ({ nodeId: nodeIds[i] as string, attributeId: AttributeIds.Value }));
+        const group = await slot.subscription.monitorItems(toMonitor, monitoringParameters(first), TimestampsToReturn.Both);
+        group.on('changed', (_item: unknown, dataValue: DataValue, position: number) => {
+          this.#deliver(registration, chunk[position]!, dataValue);
+        });
+        registration.groups.push(group);
+        group.monitoredItems.forEach((monitoredItem, position) => {
+          const status = monitoredItem.statusCode;
+          const index = chunk[position]!;
+          if (status && status.isNotGood()) {
+            registration.onItemError(registration.items[index]!, index, `the server refused it: ${status.name} (${status.description})`);
+          } else {
+            registration.active++;
+          }
+        });
+      }
+    }
+    this.emit('health', this.health());
+  }
+
+  #deliver(registration: Registration, index: number, dataValue: DataValue): void {
+    if (registration.closed) return;
+    const sourceTime = dataValue.sourceTimestamp?.getTime();
+    const statusCode = dataValue.statusCode.value;
+    const value = plainValue(dataValue.value);
+    // After a repair the server sends each item's current value again: skip it when it is the one we delivered.
+    const identity = `${sourceTime ?? ''}|${statusCode}|${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`;
+    if (registration.lastDelivered[index] === identity && sourceTime !== undefined) return;
+    registration.lastDelivered[index] = identity;
+    this.#valuesReceived++;
+    this.#lastDataAt = Date.now();
+    const change: ItemChange = {
+      index,
+      name: registration.items[index]!.name,
+      value,
+      statusCode,
+      quality: qualityOf(statusCode),
+      ...(sourceTime !== undefined ? { sourceTime } : {}),
+      ...(dataValue.serverTimestamp ? { serverTime: dataValue.serverTimestamp.getTime() } : {}),
+    };
+    registration.pending.push(change);
+    if (!registration.flushScheduled) {
+      registration.flushScheduled = true;
+      setImmediate(() => {
+        registration.flushScheduled = false;
+        const batch = registration.pending;
+        registration.pending = [];
+        if (!registration.closed && batch.length > 0) registration.onChanges(batch);
+      });
+    }
+  }
+
+  async #removeGroups(registration: Registration): Promise<void> {
+    const groups = registration.groups;
+    registration.groups = [];
+    registration.active = 0;
+    if (!this.connected) return;
+    await Promise.all(groups.map((g) => withTimeout(g.terminate(), 3000).catch(() => undefined)));
+  }
+
+  // ---- watchdog --------------------------------------------------------------------------------
+
+  #startWatchdog(): void {
+    if (this.#watchdogTimer) return;
+    this.#watchdogTimer = setInterval(() => this.#checkSubscriptions(), 1000);
+    this.#watchdogTimer.unref();
+  }
+
+  #checkSubscriptions(): void {
+    if (this.#state !== 'connected' && this.#state !== 'stale') return;
+    const periods = this.settings.watchdogKeepAlivePeriods ?? 3;
+    const now = Date.now();
+    for (const slot of this.#slots.values()) {
+      if (now - slot.lastActivity > slot.keepAlivePeriodMs * periods + 1000) {
+        void this.#repairStale(slot);
+        return;
+      }
+    }
+    if (this.#state === 'stale') this.#setState('connected');
+  }
+
+  /** A subscription that sends neither data nor keep-alives is rebuilt from scratch. */
+  async #repairStale(slot: SubscriptionSlot): Promise<void> {
+    if (this.#state === 'stale') return;
+    this.#staleRepairs++;
+    this.#setState('stale', `no data and no keep-alive for ${Math.round((Date.now() - slot.lastActivity) / 1000)} s on the ${slot.publishingInterval} ms subscription`);
+    await this.#queueActivation(async () => {
+      this.#slots.delete(slot.publishingInterval);
+      const affected = [...this.#registrations].filter((r) => r.publishingInterval === slot.publishingInterval);
+      for (const r of affected) { r.groups = []; r.active = 0; }
+      await withTimeout(slot.subscription.terminate(), 3000).catch(() => undefined);
+      for (const r of affected) await this.#activate(r);
+    });
+    if ((this.#state as HealthState) === 'stale') {
+      const fresh = this.#slots.get(slot.publishingInterval);
+      if (fresh) fresh.lastActivity = Date.now();
+      this.#setState('connected');
+    }
+  }
+
+  // ---- on-demand services ----------------------------------------------------------------------
+
+  async read(nodeIds: string[]): Promise<{ nodeId: string; value: unknown; statusCode: number; quality: Quality; sourceTime?: number; serverTime?: number }[]> {
+    const session = this.#requireSession();
+    const results = await session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+    return results.map((dv, i) => ({
+      nodeId: nodeIds[i]!,
+      value: plainValue(dv.value),
+      statusCode: dv.statusCode.value,
+      quality: qualityOf(dv.statusCode.value),
+      ...(dv.sourceTimestamp ? { sourceTime: dv.sourceTimestamp.getTime() } : {}),
+      ...(dv.serverTimestamp ? { serverTime: dv.serverTimestamp.getTime() } : {}),
+    }));
+  }
+
+  /** The children of a node (default: the Objects folder), with what a dialog needs to map them. */
+  async browse(nodeId = 'i=85'): Promise<BrowsedNode[]> {
+    const session = this.#requireSession();
+    const result = await session.browse({
+      nodeId,
+      browseDirection: BrowseDirection.Forward,
+      includeSubtypes: true,
+      referenceTypeId: 'HierarchicalReferences',
+      resultMask: 63,
+    });
+    if (result.statusCode.isNotGood()) throw new Error(`browse ${nodeId}: ${result.statusCode.name}`);
+    const references = result.references ?? [];
+    const variables = references.filter((r) => r.nodeClass === NodeClass.Variable).map((r) => r.nodeId.toString());
+    const dataTypes = variables.length > 0
+      ? await session.read(variables.map((id) => ({ nodeId: id, attributeId: AttributeIds.DataType })))
+      : [];
+    const dataTypeOf = new Map(variables.map((id, i) => [id, dataTypes[i]?.value.value?.toString() as string | undefined]));
+    return references.map((r) => {
+      const id = r.nodeId.toString();
+      const dataType = dataTypeOf.get(id);
+      return {
+        nodeId: id,
+        browseName: r.browseName.toString(),
+        displayName: r.displayName.text ?? r.browseName.name ?? '',
+        nodeClass: NodeClass[r.nodeClass] ?? String(r.nodeClass),
+        ...(dataType ? { dataType: dataTypeName(dataType) } : {}),
+      };
+    });
+  }
+
+  /** Runs a job against the live session; throws a clear error when not connected. */
+  withSession<T>(job: (session: ClientSession) => Promise<T>): Promise<T> {
+    return job(this.#requireSession());
+  }
+}
+
+export interface BrowsedNode {
+  nodeId: string;
+  browseName: string;
+  displayName: string;
+  nodeClass: string;
+  dataType?: string;
+}
+
+function connectOnce(client: OPCUAClient, endpointUrl: string): Promise<void> {
+  // The first attempt must fail fast so the caller's own backoff (which close() can cancel) takes over.
+  return new Promise<void>((resolve, reject) => {
+    const onFail = (err: Error) => reject(err);
+    client.once('backoff', () => {
+      client.removeListener('connection_failed', onFail);
+      reject(new Error(`cannot reach ${endpointUrl}`));
+      void client.disconnect().catch(() => undefined);
+    });
+    client.once('connection_failed', onFail);
+    client.connect(endpointUrl).then(resolve, reject);
+  });
+}
+
+function userIdentity(identity: IdentitySettings): UserIdentityInfo {
+  switch (identity.type) {
+    case 'anonymous':
+      return { type: UserTokenType.Anonymous };
+    case 'username':
+      return { type: UserTokenType.UserName, userName: identity.userName, password: identity.password };
+    case 'certificate':
+      // node-opcua wants the certificate as DER; Node's X509Certificate gives it from the PEM and checks it parses.
+      return {
+        type: UserTokenType.Certificate,
+        certificateData: new X509Certificate(identity.certificatePem).raw,
+        privateKey: identity.privateKeyPem as never,
+      };
+  }
+}
+
+function monitoringParameters(item: ItemSpec): MonitoringParametersOptions {
+  const filter = item.deadbandType === 'none'
+    ? null
+    : new DataChangeFilter({
+      trigger: DataChangeTrigger.StatusValue,
+      deadbandType: item.deadbandType === 'absolute' ? DeadbandType.Absolute : DeadbandType.Percent,
+      deadbandValue: item.deadbandValue,
+    });
+  return { samplingInterval: item.samplingInterval, filter, queueSize: item.queueSize, discardOldest: true };
+}
+
+/** NodeIds for the items: given ones as they are, browse paths translated in one call. */
+async function resolveNodeIds(session: ClientSession, items: ItemSpec[]): Promise<(string | { error: string })[]> {
+  const out: (string | { error: string })[] = items.map((item) => item.nodeId ?? { error: '' });
+  const pathIndexes = items.flatMap((item, i) => (item.browsePath ? [i] : []));
+  if (pathIndexes.length === 0) return out;
+  const results = await session.translateBrowsePath(pathIndexes.map((i) => makeBrowsePath('ObjectsFolder', items[i]!.browsePath!)));
+  pathIndexes.forEach((itemIndex, k) => {
+    const result = results[k]!;
+    const target = result.targets?.[0];
+    out[itemIndex] = result.statusCode.isGood() && target
+      ? target.targetId.toString()
+      : { error: `browse path ${items[itemIndex]!.browsePath} does not resolve: ${result.statusCode.name}` };
+  });
+  return out;
+}
+
+/** A JSON-friendly JavaScript value for a Variant: numbers, strings, booleans, ISO dates, plain arrays. */
+export function plainValue(variant: Variant | null | undefined): unknown {
+  if (!variant) return null;
+  const convert = (v: unknown): unknown => {
+    if (v === null || v === undefined) return null;
+    if (v instanceof Date) return v.toISOString();
+    // node-opcua carries 64-bit integers as [high, low] words.
+    const is64 = variant.dataType === DataType.Int64 || variant.dataType === DataType.UInt64;
+    if (is64 && Array.isArray(v) && v.length === 2 && typeof v[0] === 'number') return v[0] * 2 ** 32 + (v[1] as number);
+    if (typeof v === 'object') {
+      const o = v as { text?: unknown; name?: unknown; toJSON?: () => unknown; toString(): string };
+      if (Buffer.isBuffer(v)) return v;
+      if ('text' in o && 'locale' in o) return o.text ?? null;
+      if (typeof o.toJSON === 'function') return o.toJSON();
+    }
+    return v;
+  };
+  const value = variant.value as unknown;
+  if (variant.arrayType === VariantArrayType.Array || variant.arrayType === VariantArrayType.Matrix) {
+    if (ArrayBuffer.isView(value) && !Buffer.isBuffer(value)) return Array.from(value as unknown as ArrayLike<number>);
+    if (Array.isArray(value)) return value.map(convert);
+  }
+  return convert(value);
+}
+
+function dataTypeName(nodeId: string): string {
+  const match = /^(?:ns=0;)?i=(\d+)$/.exec(nodeId);
+  if (match) {
+    const name = DataType[Number(match[1])];
+    if (name) return name;
+  }
+  return nodeId;
+}
+
+export function describeError(err: unknown, endpointUrl: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/BadCertificateUntrusted|certificate.*(untrusted|rejected)|BadSecurityChecksFailed/i.test(message)) {
+    return `the server certificate of ${endpointUrl} is not trusted: trust it in the endpoint's dialog, or allow unknown certificates (${message.split('\n')[0]})`;
+  }
+  if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/i.test(message)) {
+    return `the server refused the user identity (${message.split('\n')[0]})`;
+  }
+  return message.split('\n')[0] ?? message;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+export { StatusCodes };
+
+// ---- sharing ---------------------------------------------------------------------------------
+
+interface SharedConnection {
+  connection: OpcuaConnection;
+  users: number;
+}
+
+const sharedConnections = new Map<string, SharedConnection>();
+
+function sharingKey(settings: OpcuaEndpointSettings): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+}
+
+/**
+ * The connection for these settings, created on first use and shared by every user in the process:
+ * two endpoint config nodes for the same server and identity still make one session.
+ */
+export function acquireConnection(settings: OpcuaEndpointSettings, logger?: Logger): { connection: OpcuaConnection; release: () => Promise<void> } {
+  const key = sharingKey(settings);
+  let shared = sharedConnections.get(key);
+  if (!shared) {
+    shared = { connection: new OpcuaConnection(settings, logger), users: 0 };
+    sharedConnections.set(key, shared);
+  }
+  shared.users++;
+  const entry = shared;
+  let released = false;
+  return {
+    connection: entry.connection,
+    release: async () => {
+      if (released) return;
+      released = true;
+      entry.users--;
+      if (entry.users === 0) {
+        sharedConnections.delete(key);
+        await entry.connection.close();
+      }
+    },
+  };
+}
+
+/** How many shared connections are open in this process (for tests and diagnostics). */
+export function openConnectionCount(): number {
+  return sharedConnections.size;
+}

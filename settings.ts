@@ -63,6 +63,8 @@ const settings = {
     memory: { module: 'memory' },
   },
   functionExternalModules: false,
+  // Node-RED's update check phones home; off unless asked for (and the prompt for it stays away).
+  telemetry: { enabled: env('TWINFLOW_UPDATE_CHECK') === 'true' },
   diagnostics: { enabled: true, ui: true },
   runtimeState: { enabled: false, ui: false },
   logging: {

@@ -576,7 +576,6 @@ function connectOnce(client: OPCUAClient, endpointUrl: string): Promise<void> {
     client.once('backoff', () => {
       client.removeListener('connection_failed', onFail);
       reject(new Error(`cannot reach ${endpointUrl}`));
-      void client.disconnect().catch(() => undefined);
     });
     client.once('connection_failed', onFail);
     client.connect(endpointUrl).then(resolve, reject);

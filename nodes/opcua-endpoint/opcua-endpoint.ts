@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
+import { setDebugLogger, setWarningLogger } from 'node-opcua';
 import type { Request, Response } from 'express';
 import { acquireConnection, certificateManagerFor, type OpcuaConnection } from './opcua-connection';
 import { endpointSettingsFrom, type EndpointFields } from './endpoint-settings';
@@ -14,6 +15,11 @@ import { proposeItems } from './propose-items';
 type EndpointDef = NodeDef & EndpointFields;
 
 export = function register(RED: NodeAPI): void {
+  // node-opcua writes its own diagnostics to the console; keep them in Node-RED's log at debug level.
+  // Problems that matter reach the user through node status and errors instead.
+  const forward = (...args: unknown[]) => RED.log.debug(`[node-opcua] ${args.map(String).join(' ')}`);
+  setWarningLogger(forward);
+  setDebugLogger(forward);
   const pkiDir = path.join(RED.settings.userDir ?? path.join(os.tmpdir(), 'twinflow'), 'twinflow-pki');
 
   function OpcuaEndpoint(this: OpcuaEndpointNode, config: EndpointDef): void {

@@ -1,7 +1,7 @@
 // `npm start`: the simulated CNC machine and Node-RED with our settings, together, until Ctrl-C.
 // On first start the CNC dashboard flow is deployed, so the dashboard shows live values at once.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { prepareUserDir } from './user-dir';
 
@@ -12,16 +12,16 @@ async function main(): Promise<void> {
   const settingsFile = path.join(__dirname, '..', 'settings.js');
   const settings = require(settingsFile) as { userDir: string; uiHost: string; uiPort: number; https?: unknown };
   prepareUserDir(settings.userDir, root);
-  const flowsFile = path.join(settings.userDir, 'flows.json');
-  if (!existsSync(flowsFile)) {
-    copyFileSync(path.join(root, 'flows', FIRST_FLOW), flowsFile);
-    console.log(`twinflow: first start: deployed flows/${FIRST_FLOW}`);
-  }
-
   const { startCncServer } = require('../plant/cnc-server') as typeof import('../plant/cnc-server');
   const plantPort = Number(process.env.TWINFLOW_PLANT_PORT ?? 4840);
   const plant = await startCncServer({ port: plantPort, host: '127.0.0.1', autoCycle: true });
   console.log(`twinflow: simulated CNC machine at ${plant.endpointUrl}`);
+
+  const flowsFile = path.join(settings.userDir, 'flows.json');
+  if (!existsSync(flowsFile)) {
+    writeFileSync(flowsFile, JSON.stringify(firstFlow(plant.endpointUrl), null, 2));
+    console.log(`twinflow: first start: deployed flows/${FIRST_FLOW}`);
+  }
 
   const redJs = require.resolve('node-red/red.js');
   const nodeRed = spawn(process.execPath, [redJs, '--settings', settingsFile], { stdio: 'inherit', env: process.env });
@@ -42,6 +42,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   nodeRed.on('exit', (code) => void stop(code ?? 0));
+}
+
+/** The first reference flow, pointed at the simulator actually started (its port is configurable). */
+function firstFlow(endpointUrl: string): Record<string, unknown>[] {
+  const flow = JSON.parse(readFileSync(path.join(root, 'flows', FIRST_FLOW), 'utf8')) as Record<string, unknown>[];
+  return flow.map((node) => (node.type === 'opcua-endpoint' ? { ...node, endpointUrl } : node));
 }
 
 main().catch((err: unknown) => {

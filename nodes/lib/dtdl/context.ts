@@ -85,6 +85,10 @@ export function parseContext(
           sink.add('context-order', itemSource, '@context "dtmi:dtdl:context;4#limitless" must be immediately followed by "dtmi:dtdl:context;4#limits" or a limit extension such as "dtmi:dtdl:limits:onvif;1" (DTDL v4 context rule)');
         }
       }
+      const affiliate = values.slice(0, index).find((v) => typeof v === 'string' && !v.startsWith('dtmi:dtdl:context;'));
+      if (affiliate !== undefined) {
+        sink.add('context-order', itemSource, `@context "${item}" comes after the extension context "${String(affiliate)}"; DTDL contexts must come first (DTDL context rule)`);
+      }
       version = number;
       dtdlIndex = index;
       return;

@@ -22,48 +22,59 @@ export function checkLimits(
   checkInterfaceSize(sink, interfaces);
 }
 
-/** Child schemas one complex-schema level down: elementSchema, each field's schema, mapValue's schema. */
-function nestedSchemas(node: ElementNode): ElementNode[] {
-  const out: ElementNode[] = [];
+/**
+ * Levels a standard schema adds to a schema hierarchy: the reference metamodel defines the
+ * geospatial schemas as Objects holding nested Arrays of positions, and scaledDecimal as an Object.
+ */
+const STANDARD_DEPTH: Readonly<Record<string, number>> = {
+  point: 2,
+  multiPoint: 3,
+  lineString: 3,
+  multiLineString: 4,
+  polygon: 4,
+  multiPolygon: 5,
+  scaledDecimal: 1,
+};
+
+/** The schema values one complex-schema level down: elementSchema, each field's schema, mapValue's schema. */
+function nestedSchemaValues(node: ElementNode): MemberValue[] {
+  const out: MemberValue[] = [];
   const push = (value: MemberValue | undefined): void => {
-    const element = value ? elementOf(value) : undefined;
-    if (element && COMPLEX.has(element.cls)) out.push(element);
+    if (value) out.push(value);
   };
   if (node.cls === 'Array') push(node.values('elementSchema')[0]);
-  else if (node.cls === 'Object') for (const f of node.values('fields')) {
-    const field = elementOf(f);
-    if (field) push(field.values('schema')[0]);
-  } else if (node.cls === 'Map') {
-    const mapValue = elementOf(node.values('mapValue')[0] as MemberValue);
-    if (mapValue) push(mapValue.values('schema')[0]);
-  }
+  else if (node.cls === 'Object') for (const f of node.values('fields')) push(elementOf(f)?.values('schema')[0]);
+  else if (node.cls === 'Map') push(elementOf(node.values('mapValue')[0])?.values('schema')[0]);
   return out;
 }
 
 function checkSchemaDepth(sink: ErrorSink, nodes: readonly ElementNode[]): void {
   const memo = new Map<ElementNode, number>();
   const onPath = new Set<ElementNode>();
-  // Levels of complex schemas from `node` down; a schema that refers back to one on the current path
-  // (allowed in v4) ends that path.
-  const depth = (node: ElementNode): number => {
+  // Levels of complex schemas from a schema value down; a schema that refers back to one on the
+  // current path (allowed in v4) ends that path.
+  const depthOf = (value: MemberValue): number => {
+    if (value.kind === 'standard') return STANDARD_DEPTH[value.schema.kind === 'scaledDecimal' ? 'scaledDecimal' : value.schema.type] ?? 0;
+    const node = elementOf(value);
+    if (!node || !COMPLEX.has(node.cls)) return 0;
     const known = memo.get(node);
     if (known !== undefined) return known;
     if (onPath.has(node)) return 0;
     onPath.add(node);
     let deepest = 0;
-    for (const child of nestedSchemas(node)) deepest = Math.max(deepest, depth(child));
+    for (const child of nestedSchemaValues(node)) deepest = Math.max(deepest, depthOf(child));
     onPath.delete(node);
     memo.set(node, deepest + 1);
     return deepest + 1;
   };
-  const check = (holder: ElementNode, root: ElementNode, source: MemberValue['source']): void => {
-    const levels = depth(root);
+  const check = (holder: ElementNode, value: MemberValue): void => {
+    const levels = depthOf(value);
     const max = holder.ctx.limits.schemaDepth;
     if (levels > max) {
       sink.add(
         'schema-depth',
-        source,
-        `${subject(holder)}: its schema nests ${levels} levels of complex schemas (Array, Enum, Map, Object); DTDL v${holder.version} allows at most ${max}`,
+        value.source,
+        `${subject(holder)}: its schema nests ${levels} levels of complex schemas (Array, Enum, Map, Object; geospatial schemas count as 2 to 5); DTDL v${holder.version} allows at most ${max}`,
         holder.nearestId,
       );
     }
@@ -71,12 +82,11 @@ function checkSchemaDepth(sink: ErrorSink, nodes: readonly ElementNode[]): void 
   for (const node of nodes) {
     if (SCHEMA_HOLDERS.has(node.cls)) {
       const value = node.values('schema')[0];
-      const root = value ? elementOf(value) : undefined;
-      if (value && root && COMPLEX.has(root.cls)) check(node, root, value.source);
+      if (value) check(node, value);
     } else if (node.cls === 'Interface') {
       for (const value of node.values('schemas')) {
         const root = elementOf(value);
-        if (root && COMPLEX.has(root.cls)) check(root, root, value.source);
+        if (root) check(root, value);
       }
     }
   }
@@ -189,7 +199,7 @@ function findArray(value: MemberValue | undefined, seen: Set<ElementNode>): stri
     }
   }
   if (node.cls === 'Map') {
-    const mapValue = elementOf(node.values('mapValue')[0] as MemberValue);
+    const mapValue = elementOf(node.values('mapValue')[0]);
     return mapValue ? findArray(mapValue.values('schema')[0], seen) : undefined;
   }
   return undefined;

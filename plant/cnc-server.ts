@@ -340,6 +340,8 @@ class CncOpcUaServer implements CncServer {
         engineeringUnits: units,
         engineeringUnitsRange: range,
         minimumSamplingInterval: 0,
+        accessLevel: 'CurrentRead',
+        userAccessLevel: 'CurrentRead',
       });
       this.publications.push({ variable, dataType: DataType.Double, read, sensor });
       return variable;
@@ -425,6 +427,8 @@ class CncOpcUaServer implements CncServer {
       valueRank: 1,
       arrayDimensions: [0],
       minimumSamplingInterval: 0,
+      accessLevel: 'CurrentRead',
+      userAccessLevel: 'CurrentRead',
     });
     const timeScale = namespace.addVariable({
       componentOf: simulation,
@@ -445,6 +449,8 @@ class CncOpcUaServer implements CncServer {
       nodeId: 's=Simulation.simulatedTime',
       dataType: 'DateTime',
       minimumSamplingInterval: 0,
+      accessLevel: 'CurrentRead',
+      userAccessLevel: 'CurrentRead',
     });
     this.simulation = { activeFaults, timeScale, simulatedTime };
 
@@ -460,6 +466,8 @@ class CncOpcUaServer implements CncServer {
           // 0: a client asking for samplingInterval 0 is served on change (publishBench raises
           // the change event), any other interval is sampled.
           minimumSamplingInterval: 0,
+          accessLevel: 'CurrentRead',
+          userAccessLevel: 'CurrentRead',
           // Stated on the node, so node-opcua's per-read permission check does not search the
           // namespace metadata for defaults on every sample (a quarter of the sampling cost).
           accessRestrictions: AccessRestrictionsFlag.None,
@@ -473,7 +481,15 @@ class CncOpcUaServer implements CncServer {
   }
 
   private addStringVariable(namespace: Namespace, parent: UAObject, name: string, nodeId: string, read: (r: CncReadings) => string): void {
-    const variable = namespace.addVariable({ componentOf: parent, browseName: name, nodeId: `s=${nodeId}`, dataType: 'String', minimumSamplingInterval: 0 });
+    const variable = namespace.addVariable({
+      componentOf: parent,
+      browseName: name,
+      nodeId: `s=${nodeId}`,
+      dataType: 'String',
+      minimumSamplingInterval: 0,
+      accessLevel: 'CurrentRead',
+      userAccessLevel: 'CurrentRead',
+    });
     this.publications.push({ variable, dataType: DataType.String, read });
   }
 

@@ -54,10 +54,8 @@ function vocabularyOf(ctx: ActiveContext): Vocabulary {
     classByName.set(classDtmi(cls, ctx.version), cls);
   }
   const adjuncts: AdjunctTypeDef[] = ctx.version === 2 ? [...V2_NATIVE_QUANTITIES.adjuncts] : [];
-  for (const ext of ctx.extensions) {
-    // In v2 the native semantic types win over QuantitativeTypes terms of the same name.
-    for (const adjunct of ext.adjuncts) if (!(ctx.version === 2 && adjunct.quantities)) adjuncts.push(adjunct);
-  }
+  // In v2 the native semantic types come first and so win over QuantitativeTypes terms of the same name.
+  for (const ext of ctx.extensions) adjuncts.push(...ext.adjuncts);
   const adjunctByName = new Map<string, AdjunctTypeDef>();
   const extensionMembers = new Map<string, string>();
   for (const adjunct of adjuncts) {
@@ -255,8 +253,16 @@ export class ElementParser {
         node.nearestId,
       );
     }
-    node.semanticType = semanticTypes[0];
     const applicable = node.adjuncts.filter((adjunct) => {
+      if (!adjunct.dtdlVersions.includes(version)) {
+        sink.add(
+          'cotype-not-allowed',
+          at(source, '@type'),
+          `${subject(node)}: co-type "${adjunct.term}" (${adjunct.definedBy}) can only be applied to elements written in DTDL v${adjunct.dtdlVersions.join(' or v')}, and this one is DTDL v${version}`,
+          node.nearestId,
+        );
+        return false;
+      }
       if (!adjunct.appliesTo.includes(cls as ClassName)) {
         sink.add(
           'cotype-not-allowed',
@@ -276,6 +282,7 @@ export class ElementParser {
       }
       return true;
     });
+    node.semanticType = applicable.find((a) => a.quantities);
 
     // Members.
     const seen = new Map<string, string>();

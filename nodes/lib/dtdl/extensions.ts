@@ -30,6 +30,8 @@ export interface AdjunctTypeDef {
   readonly dtmi: string;
   /** The extension (or "DTDL v2" for native semantic types) that defines it, for messages. */
   readonly definedBy: string;
+  /** DTDL versions of the elements the co-type may be applied to. */
+  readonly dtdlVersions: readonly DtdlVersion[];
   /** Material classes the co-type may be applied to. */
   readonly appliesTo: readonly ClassName[];
   /** Another co-type the element must also carry (Override needs ValueAnnotation). */
@@ -57,12 +59,14 @@ function semanticTypes(
   vocabulary: QuantityVocabulary,
   appliesTo: readonly ClassName[],
   classDtmi: (term: string) => string,
+  dtdlVersions: readonly DtdlVersion[],
 ): AdjunctTypeDef[] {
   const unit: ExtensionPropertyDef = { term: 'unit', dtmi: vocabulary.unitPropertyDtmi, required: true, kind: 'unit' };
   return [...vocabulary.unitsBySemanticType.keys()].map((term) => ({
     term,
     dtmi: classDtmi(term),
     definedBy: vocabulary.source,
+    dtdlVersions,
     appliesTo,
     properties: [unit],
     quantities: vocabulary,
@@ -75,7 +79,7 @@ function quantitativeTypes(version: 1 | 2): ExtensionDef {
   return {
     context: `dtmi:dtdl:extension:quantitativeTypes;${version}`,
     title: `QuantitativeTypes v${version}`,
-    adjuncts: semanticTypes(vocabulary, QUANTITY_TARGETS_V3, (term) => `${prefix}:class:${term}`),
+    adjuncts: semanticTypes(vocabulary, QUANTITY_TARGETS_V3, (term) => `${prefix}:class:${term}`, [version === 1 ? 3 : 4]),
     quantities: vocabulary,
   };
 }
@@ -84,6 +88,7 @@ function quantitativeTypes(version: 1 | 2): ExtensionDef {
 function adjunct(
   prefix: string,
   title: string,
+  dtdlVersions: readonly DtdlVersion[],
   term: string,
   appliesTo: readonly ClassName[],
   properties: ReadonlyArray<Omit<ExtensionPropertyDef, 'dtmi'>> = [],
@@ -93,35 +98,47 @@ function adjunct(
     term,
     dtmi: `${prefix}:${term}`,
     definedBy: title,
+    dtdlVersions,
     appliesTo,
     properties: properties.map((p) => ({ ...p, dtmi: `${prefix}:${term}:${p.term}` })),
   };
   return requiresCotype === undefined ? def : { ...def, requiresCotype };
 }
 
-function feature(name: string, version: number, title: string, build: (prefix: string, title: string) => AdjunctTypeDef[]): ExtensionDef {
+/** A feature extension; `build` gets an `adjunct` factory bound to its IRI prefix, title and DTDL versions. */
+function feature(
+  name: string,
+  version: number,
+  dtdlVersions: readonly DtdlVersion[],
+  build: (make: (term: string, appliesTo: readonly ClassName[], properties?: ReadonlyArray<Omit<ExtensionPropertyDef, 'dtmi'>>, requiresCotype?: string) => AdjunctTypeDef) => AdjunctTypeDef[],
+): ExtensionDef {
   const prefix = `dtmi:dtdl:extension:${name}:v${version}`;
-  return { context: `dtmi:dtdl:extension:${name};${version}`, title, adjuncts: build(prefix, title) };
+  const title = `${name.charAt(0).toUpperCase()}${name.slice(1)} v${version}`;
+  const make = (term: string, appliesTo: readonly ClassName[], properties: ReadonlyArray<Omit<ExtensionPropertyDef, 'dtmi'>> = [], requiresCotype?: string): AdjunctTypeDef =>
+    adjunct(prefix, title, dtdlVersions, term, appliesTo, properties, requiresCotype);
+  return { context: `dtmi:dtdl:extension:${name};${version}`, title, adjuncts: build(make) };
 }
 
+// Version 1 of each feature extension is for DTDL v3 elements only; later versions for v3 and v4.
+const featureVersions = (version: number): readonly DtdlVersion[] => (version === 1 ? [3] : [3, 4]);
+
 const historization = (version: number): ExtensionDef =>
-  feature('historization', version, `Historization v${version}`, (p, t) => [adjunct(p, t, 'Historized', ['Property', 'Telemetry'])]);
+  feature('historization', version, featureVersions(version), (make) => [make('Historized', ['Property', 'Telemetry'])]);
 
 const annotation = (version: number): ExtensionDef =>
-  feature('annotation', version, `Annotation v${version}`, (p, t) => [
-    adjunct(p, t, 'ValueAnnotation', ['Property', 'Telemetry'], [{ term: 'annotates', required: true, kind: 'contentName' }]),
+  feature('annotation', version, featureVersions(version), (make) => [
+    make('ValueAnnotation', ['Property', 'Telemetry'], [{ term: 'annotates', required: true, kind: 'contentName' }]),
   ]);
 
 const overriding = (version: number): ExtensionDef =>
-  feature('overriding', version, `Overriding v${version}`, (p, t) => [
-    adjunct(p, t, 'Override', ['Property'], [{ term: 'overrides', required: true, kind: 'extensionProperty' }], 'ValueAnnotation'),
+  feature('overriding', version, featureVersions(version), (make) => [
+    make('Override', ['Property'], [{ term: 'overrides', required: true, kind: 'extensionProperty' }], 'ValueAnnotation'),
   ]);
 
-const requirement = (): ExtensionDef =>
-  feature('requirement', 1, 'Requirement v1', (p, t) => [adjunct(p, t, 'Required', ['Field'])]);
+const requirement = (): ExtensionDef => feature('requirement', 1, [3, 4], (make) => [make('Required', ['Field'])]);
 
 function mqtt(version: 1 | 2 | 3): ExtensionDef {
-  return feature('mqtt', version, `Mqtt v${version}`, (p, t) => {
+  return feature('mqtt', version, featureVersions(version), (make) => {
     const topic = version === 1 ? 'string' : 'topicPattern';
     const interfaceProps: Omit<ExtensionPropertyDef, 'dtmi'>[] = [
       { term: 'commandTopic', required: false, kind: topic },
@@ -133,20 +150,20 @@ function mqtt(version: 1 | 2 | 3): ExtensionDef {
       interfaceProps.push({ term: 'telemServiceGroupId', required: false, kind: 'serviceGroupId' });
     }
     const adjuncts = [
-      adjunct(p, t, 'Mqtt', ['Interface'], interfaceProps),
-      adjunct(p, t, 'Idempotent', ['Command']),
+      make('Mqtt', ['Interface'], interfaceProps),
+      make('Idempotent', ['Command']),
       // The reference parser requires Cacheable commands to be Idempotent as well.
-      adjunct(p, t, 'Cacheable', ['Command'], [{ term: 'ttl', required: true, kind: 'duration' }], 'Idempotent'),
-      adjunct(p, t, 'Indexed', ['EnumValue', 'Field', 'Telemetry'], [{ term: 'index', required: true, kind: 'positiveInteger' }]),
+      make('Cacheable', ['Command'], [{ term: 'ttl', required: true, kind: 'duration' }], 'Idempotent'),
+      make('Indexed', ['EnumValue', 'Field', 'Telemetry'], [{ term: 'index', required: true, kind: 'positiveInteger' }]),
     ];
-    if (version >= 2) adjuncts.push(adjunct(p, t, 'Transparent', ['CommandRequest', 'CommandResponse']));
+    if (version >= 2) adjuncts.push(make('Transparent', ['CommandRequest', 'CommandResponse']));
     if (version >= 3) {
       adjuncts.push(
-        adjunct(p, t, 'Result', ['Object']),
-        adjunct(p, t, 'NormalResult', ['Field']),
-        adjunct(p, t, 'ErrorResult', ['Field']),
-        adjunct(p, t, 'Error', ['Object']),
-        adjunct(p, t, 'ErrorMessage', ['Field']),
+        make('Result', ['Object']),
+        make('NormalResult', ['Field']),
+        make('ErrorResult', ['Field']),
+        make('Error', ['Object']),
+        make('ErrorMessage', ['Field']),
       );
     }
     return adjuncts;
@@ -186,7 +203,7 @@ export const IOTCENTRAL_CONTEXT = 'dtmi:iotcentral:context;2';
 export const V2_NATIVE_QUANTITIES: ExtensionDef = {
   context: 'dtmi:dtdl:context;2',
   title: 'DTDL v2',
-  adjuncts: semanticTypes(DTDL_V2_QUANTITIES, QUANTITY_TARGETS_V2, (term) => `dtmi:standard:class:${term};2`),
+  adjuncts: semanticTypes(DTDL_V2_QUANTITIES, QUANTITY_TARGETS_V2, (term) => `dtmi:standard:class:${term};2`, [2]),
   quantities: DTDL_V2_QUANTITIES,
 };
 

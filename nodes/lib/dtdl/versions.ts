@@ -195,7 +195,7 @@ export function propertyDtmi(member: string, version: DtdlVersion): string {
 // The "Reserved strings" tables. They decide whether an unknown @type or member name is merely
 // undefined (allowed under an undefined extension, or in v2's open world) or a misuse of a DTDL term.
 const RESERVED_COMMON = [
-  'Array', 'asynchronous', 'boolean', 'Boolean', 'Command', 'CommandPayload', 'commandType', 'CommandType', 'comment',
+  'Array', 'asynchronous', 'boolean', 'Boolean', 'Command', 'CommandPayload', 'CommandRequest', 'CommandResponse', 'commandType', 'CommandType', 'comment',
   'ComplexSchema', 'Component', 'Content', 'contents', 'date', 'Date', 'dateTime', 'DateTime', 'description', 'displayName',
   'double', 'Double', 'duration', 'Duration', 'elementSchema', 'Entity', 'Enum', 'enumValue', 'EnumValue', 'enumValues',
   'exponent', 'extends', 'Field', 'fields', 'float', 'Float', 'integer', 'Integer', 'Interface', 'languageMajorVersion',
@@ -206,7 +206,7 @@ const RESERVED_COMMON = [
   'TemporalSchema', 'time', 'Time', 'Unit', 'UnitAttribute', 'valueSchema', 'writable',
 ];
 const RESERVED_V3_ONLY = [
-  'AdjunctType', 'Alias', 'aliasFor', 'CommandRequest', 'CommandResponse', 'DtdlExtension', 'LatentType', 'metamodel',
+  'AdjunctType', 'Alias', 'aliasFor', 'DtdlExtension', 'LatentType', 'metamodel',
   'model', 'NamedLatentType',
 ];
 const RESERVED_V4_ONLY = [

@@ -8,6 +8,7 @@ export interface Subcommand {
 
 const subcommands: Record<string, () => Subcommand> = {
   plant: () => require('./plant').command,
+  dtdl: () => require('./dtdl').command,
 };
 
 function usage(): string {

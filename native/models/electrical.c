@@ -9,30 +9,35 @@ const size_t TF_MODEL_STATE_SIZE = sizeof(struct tf_model_state);
 
 static double synchronous_speed(const tf_vars *v) { return 2.0 * M_PI * v->supplyFrequency / (double)v->polePairs; }
 
-/* Torque and stator current from slip; written with slip in the numerator so s = 0 is regular. */
-static void machine(const tf_vars *v, double ws, double omega, double *torque, double *current) {
-    const double s = (ws - omega) / ws;
-    const double vph = v->voltage / sqrt(3.0);
-    const double r = v->statorResistance * s + v->rotorResistance;
-    const double x = v->leakageReactance * s;
-    const double den = r * r + x * x;
-    *torque = 3.0 * vph * vph * v->rotorResistance * s / (ws * den);
-    if (current) {
-        const double re = vph * s * r / den;
-        const double im = -vph * s * x / den - vph / v->magnetizingReactance;
-        *current = sqrt(re * re + im * im);
-    }
+/* What the torque needs, computed once per step rather than per derivative evaluation. */
+typedef struct {
+    double inv_ws;         /* 1 / synchronous speed */
+    double torque_factor;  /* 3 Vph^2 R2 / ws */
+    double r1, r2, x;      /* stator and rotor resistance, leakage reactance */
+    double load, inv_stiction, friction, inv_inertia;
+} machine_constants;
+
+static machine_constants constants(const tf_vars *v, double ws) {
+    const double vph2 = v->voltage * v->voltage / 3.0;
+    return (machine_constants){
+        .inv_ws = 1.0 / ws, .torque_factor = 3.0 * vph2 * v->rotorResistance / ws,
+        .r1 = v->statorResistance, .r2 = v->rotorResistance, .x = v->leakageReactance,
+        .load = v->loadTorque, .inv_stiction = 1.0 / STICTION_SPEED, .friction = v->friction, .inv_inertia = 1.0 / v->inertia,
+    };
 }
 
-static double clamp(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+/* Torque from slip s = 1 - w/ws, written with s in the numerator so that s = 0 is regular. */
+static inline double torque_at(const machine_constants *m, double omega) {
+    const double s = 1.0 - omega * m->inv_ws;
+    const double r = m->r1 * s + m->r2;
+    const double x = m->x * s;
+    return m->torque_factor * s / (r * r + x * x);
+}
 
-static void derivatives(const tf_vars *v, const double *x, double *dx, size_t n) {
-    (void)n;
-    const double omega = x[0];
-    double torque;
-    machine(v, synchronous_speed(v), omega, &torque, NULL);
-    const double load = v->loadTorque * clamp(omega / STICTION_SPEED, -1.0, 1.0);
-    dx[0] = (torque - load - v->friction * omega) / v->inertia;
+static inline double acceleration(const machine_constants *m, double omega) {
+    double fade = omega * m->inv_stiction;
+    fade = fade < -1.0 ? -1.0 : fade > 1.0 ? 1.0 : fade;
+    return (torque_at(m, omega) - m->load * fade - m->friction * omega) * m->inv_inertia;
 }
 
 void tf_model_start(tf_vars *v, tf_model_state *s) {
@@ -55,18 +60,38 @@ tf_status tf_model_initialize(const tf_ctx *ctx, tf_vars *v, tf_model_state *s, 
     return TF_OK;
 }
 
-void tf_model_evaluate(tf_vars *v, tf_model_state *s) {
-    const double ws = s->synchronous_speed;
+void tf_model_evaluate(tf_vars *v, tf_model_state *st) {
+    const double ws = st->synchronous_speed;
     if (!(ws > 0)) return;
-    machine(v, ws, v->speed, &v->torque, &v->current);
-    v->slip = (ws - v->speed) / ws;
+    const double s = (ws - v->speed) / ws;
+    const double vph = v->voltage / sqrt(3.0);
+    const double r = v->statorResistance * s + v->rotorResistance;
+    const double x = v->leakageReactance * s;
+    const double den = r * r + x * x;
+    v->torque = 3.0 * vph * vph * v->rotorResistance * s / (ws * den);
+    /* Stator current: rotor branch Vph*s/(r + jx) plus magnetizing branch -j*Vph/Xm. */
+    const double re = vph * s * r / den;
+    const double im = -vph * s * x / den - vph / v->magnetizingReactance;
+    v->current = sqrt(re * re + im * im);
+    v->slip = s;
 }
 
-tf_status tf_model_step(const tf_ctx *ctx, tf_vars *v, tf_model_state *s, double t, double h) {
-    (void)ctx; (void)t; (void)s;
-    double x[1] = { v->speed };
-    tf_rk4(v, derivatives, x, 1, h, v->maxSolverStep);
-    v->speed = x[0];
+/* Classic fixed-step Runge-Kutta over [t, t + h] in ceil(h / maxSolverStep) equal substeps. */
+tf_status tf_model_step(const tf_ctx *ctx, tf_vars *v, tf_model_state *st, double t, double h) {
+    (void)ctx; (void)t;
+    const machine_constants m = constants(v, st->synchronous_speed);
+    long steps = (long)ceil(h / v->maxSolverStep - 1e-9);
+    if (steps < 1) steps = 1;
+    const double dt = h / (double)steps;
+    double w = v->speed;
+    for (long i = 0; i < steps; i++) {
+        const double k1 = acceleration(&m, w);
+        const double k2 = acceleration(&m, w + 0.5 * dt * k1);
+        const double k3 = acceleration(&m, w + 0.5 * dt * k2);
+        const double k4 = acceleration(&m, w + dt * k3);
+        w += dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+    }
+    v->speed = w;
     return TF_OK;
 }
 

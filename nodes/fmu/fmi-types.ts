@@ -15,6 +15,8 @@ export type Library = ReturnType<typeof koffi.load>;
 export type Signature = readonly [name: string, result: string, args: readonly string[]];
 
 const P = 'void *';
+/** Hot-path pointers: koffi converts a Number to uintptr_t faster than a BigInt to void *. */
+const A = 'uintptr_t';
 
 export const FMI2_SIGNATURES = {
   getVersion: ['fmi2GetVersion', 'const char *', []],
@@ -46,6 +48,10 @@ export const FMI2_SIGNATURES = {
   getStatus: ['fmi2GetStatus', 'int', [P, 'int', P]],
   getRealStatus: ['fmi2GetRealStatus', 'int', [P, 'int', P]],
   getBooleanStatus: ['fmi2GetBooleanStatus', 'int', [P, 'int', P]],
+  // The same functions, declared for the hot path (addresses as Numbers).
+  doStepFast: ['fmi2DoStep', 'int', [A, 'double', 'double', 'int']],
+  getRealFast: ['fmi2GetReal', 'int', [A, A, 'size_t', A]],
+  setRealFast: ['fmi2SetReal', 'int', [A, A, 'size_t', A]],
 } as const satisfies Record<string, Signature>;
 
 /** Functions an FMI 2.0 Co-Simulation importer cannot do without. */
@@ -89,6 +95,10 @@ export const FMI3_SIGNATURES = {
   serializeFMUState: ['fmi3SerializeFMUState', 'int', [P, P, P, 'size_t']],
   deserializeFMUState: ['fmi3DeserializeFMUState', 'int', [P, P, 'size_t', P]],
   doStep: ['fmi3DoStep', 'int', [P, 'double', 'double', 'bool', P, P, P, P]],
+  // The same functions, declared for the hot path (addresses as Numbers).
+  doStepFast: ['fmi3DoStep', 'int', [A, 'double', 'double', 'bool', A, A, A, A]],
+  getFloat64Fast: ['fmi3GetFloat64', 'int', [A, A, 'size_t', A, 'size_t']],
+  setFloat64Fast: ['fmi3SetFloat64', 'int', [A, A, 'size_t', A, 'size_t']],
 } as const satisfies Record<string, Signature>;
 
 export const FMI3_REQUIRED = [
@@ -278,11 +288,14 @@ export function fmi2ShimLogTest(callbacks: Fmi2Callbacks, value: number, text: s
 /** Memory the FMU may read and write during a call: a stable address plus a JS view of the same bytes. */
 export class NativeBlock {
   readonly pointer: bigint;
+  /** the same address as a Number, for uintptr_t arguments */
+  readonly address: number;
   readonly buffer: ArrayBuffer;
   private freed = false;
 
   constructor(readonly bytes: number) {
     this.pointer = koffi.alloc('uint8_t', Math.max(8, bytes)) as bigint;
+    this.address = toAddress(this.pointer);
     this.buffer = koffi.view(this.pointer, Math.max(8, bytes));
     new Uint8Array(this.buffer).fill(0);
   }
@@ -292,6 +305,13 @@ export class NativeBlock {
     this.freed = true;
     koffi.free(this.pointer);
   }
+}
+
+/** A pointer as a Number; user-space addresses on 64-bit Linux, macOS and Windows are below 2^53. */
+export function toAddress(pointer: bigint): number {
+  const address = Number(pointer);
+  if (!Number.isSafeInteger(address)) throw new Error(`pointer 0x${pointer.toString(16)} does not fit a JavaScript number`);
+  return address;
 }
 
 export function decodeCString(pointer: bigint): string | null {

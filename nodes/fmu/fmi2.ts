@@ -16,7 +16,9 @@ import {
   registerLogHandler,
   unregisterLogHandler,
   type BoundFunctions,
+  toAddress,
   type Fmi2Callbacks,
+  type KoffiFunction,
   type Library,
 } from './fmi-types';
 import {
@@ -115,6 +117,7 @@ export class Fmi2Instance extends InstanceBase implements CoSimInstance {
   protected readonly fileName: string;
   private readonly functions: Fmi2Functions;
   private readonly component: bigint;
+  private readonly componentAddress: number;
   private readonly callbacks: Fmi2Callbacks;
   private readonly environmentId: number;
   /** [0] double status value, [8] int/boolean status value, [16] FMU state pointer, [24] size_t */
@@ -122,6 +125,7 @@ export class Fmi2Instance extends InstanceBase implements CoSimInstance {
   private readonly scratchDouble = new Float64Array(this.scratch.buffer, 0, 1);
   private readonly scratchInt = new Int32Array(this.scratch.buffer, 8, 1);
   private readonly scratchWords = new BigUint64Array(this.scratch.buffer, 16, 2);
+  private readonly doStepFast: KoffiFunction;
   /** whether messages arrive printf-formatted (false only when the logger shim is not built) */
   readonly formattedLogs: boolean;
 
@@ -130,6 +134,7 @@ export class Fmi2Instance extends InstanceBase implements CoSimInstance {
     super(name, library.description, capabilities, options);
     this.fileName = library.archive.file;
     this.functions = library.functions;
+    this.doStepFast = this.functions.doStepFast ?? this.functions.doStep!;
     if (!name) throw new FmuError('FMU_INVALID_VALUE', `${path.basename(this.fileName)}: the instance name must not be empty`);
     this.environmentId = registerLogHandler((status, category, message) => this.receiveLog(status, category, message));
     this.callbacks = createFmi2Callbacks(this.environmentId);
@@ -146,6 +151,7 @@ export class Fmi2Instance extends InstanceBase implements CoSimInstance {
       throw new FmuError('FMU_INSTANTIATION_FAILED', `${name}: fmi2Instantiate of ${path.basename(this.fileName)} returned NULL${reason}`);
     }
     this.component = component;
+    this.componentAddress = toAddress(component);
   }
 
   protected override markFailed(fatal: boolean): void {
@@ -173,7 +179,7 @@ export class Fmi2Instance extends InstanceBase implements CoSimInstance {
 
   doStep(currentCommunicationPoint: number, communicationStepSize: number, noSetFMUStatePriorToCurrentPoint = true): StepOutcome {
     if (!this.usable || this.state !== 'step') this.requireState('doStep', 'step');
-    const status = this.functions.doStep!(this.component, currentCommunicationPoint, communicationStepSize, noSetFMUStatePriorToCurrentPoint ? 1 : 0) as number;
+    const status = this.doStepFast(this.componentAddress, currentCommunicationPoint, communicationStepSize, noSetFMUStatePriorToCurrentPoint ? 1 : 0) as number;
     if (status <= 1) {
       this.lastSuccessfulTime = currentCommunicationPoint + communicationStepSize;
       return StepOutcome.Completed;
@@ -263,11 +269,11 @@ export class Fmi2Instance extends InstanceBase implements CoSimInstance {
     const valueReferences = new Uint32Array(block.buffer, 0, count);
     valueReferences.set(variables.map((v) => v.valueReference));
     const values = new Float64Array(block.buffer, valuesOffset, count);
-    const vrPointer = block.pointer;
-    const valuePointer = block.pointer + BigInt(valuesOffset);
-    const component = this.component;
-    const getReal = this.functions.getReal!;
-    const setReal = this.functions.setReal!;
+    const vrPointer = block.address;
+    const valuePointer = block.address + valuesOffset;
+    const component = this.componentAddress;
+    const getReal = this.functions.getRealFast!;
+    const setReal = this.functions.setRealFast!;
     const port: Float64Port = {
       variables,
       valueReferences,

@@ -15,6 +15,7 @@ import {
   loadLibrary,
   NativeBlock,
   registerLogHandler,
+  toAddress,
   unregisterLogHandler,
   type BoundFunctions,
   type KoffiFunction,
@@ -124,6 +125,7 @@ export class Fmi3Instance extends InstanceBase implements CoSimInstance {
   protected readonly fileName: string;
   private readonly functions: Fmi3Functions;
   private readonly instance: bigint;
+  private readonly instanceAddress: number;
   private readonly environmentId: number;
   /** doStep outputs: [0] eventHandlingNeeded, [1] terminateSimulation, [2] earlyReturn, [8] lastSuccessfulTime; [16] state pointer, [24] size_t; [32..40) event flags; [40] nextEventTime */
   private readonly scratch = new NativeBlock(48);
@@ -143,7 +145,7 @@ export class Fmi3Instance extends InstanceBase implements CoSimInstance {
     super(name, library.description, capabilities, options);
     this.fileName = library.archive.file;
     this.functions = library.functions;
-    this.doStepFunction = this.functions.doStep!;
+    this.doStepFunction = this.functions.doStepFast ?? this.functions.doStep!;
     if (!name) throw new FmuError('FMU_INVALID_VALUE', `${path.basename(this.fileName)}: the instance name must not be empty`);
     this.eventModeUsed = options.eventModeUsed ?? capabilities.hasEventMode;
     this.earlyReturnAllowed = options.earlyReturnAllowed ?? false;
@@ -167,6 +169,7 @@ export class Fmi3Instance extends InstanceBase implements CoSimInstance {
       throw new FmuError('FMU_INSTANTIATION_FAILED', `${name}: fmi3InstantiateCoSimulation of ${path.basename(this.fileName)} returned NULL${reason}`);
     }
     this.instance = instance;
+    this.instanceAddress = toAddress(instance);
   }
 
   protected override markFailed(fatal: boolean): void {
@@ -199,9 +202,9 @@ export class Fmi3Instance extends InstanceBase implements CoSimInstance {
 
   doStep(currentCommunicationPoint: number, communicationStepSize: number, noSetFMUStatePriorToCurrentPoint = true): StepOutcome {
     if (!this.usable || this.state !== 'step') this.requireState('doStep', 'step');
-    const pointer = this.scratch.pointer;
-    const status = this.doStepFunction(this.instance, currentCommunicationPoint, communicationStepSize, noSetFMUStatePriorToCurrentPoint,
-      pointer, pointer + 1n, pointer + 2n, pointer + 8n) as number;
+    const address = this.scratch.address;
+    const status = this.doStepFunction(this.instanceAddress, currentCommunicationPoint, communicationStepSize, noSetFMUStatePriorToCurrentPoint,
+      address, address + 1, address + 2, address + 8) as number;
     if (status <= 1) {
       const flags = this.flags;
       this.eventHandlingNeeded = flags[0] !== 0;
@@ -373,11 +376,11 @@ export class Fmi3Instance extends InstanceBase implements CoSimInstance {
     const valueReferences = new Uint32Array(block.buffer, 0, count);
     valueReferences.set(variables.map((v) => v.valueReference));
     const values = new Float64Array(block.buffer, valuesOffset, count);
-    const vrPointer = block.pointer;
-    const valuePointer = block.pointer + BigInt(valuesOffset);
-    const instance = this.instance;
-    const getFloat64 = this.functions.getFloat64!;
-    const setFloat64 = this.functions.setFloat64!;
+    const vrPointer = block.address;
+    const valuePointer = block.address + valuesOffset;
+    const instance = this.instanceAddress;
+    const getFloat64 = this.functions.getFloat64Fast!;
+    const setFloat64 = this.functions.setFloat64Fast!;
     const port: Float64Port = {
       variables,
       valueReferences,

@@ -5,6 +5,7 @@
 // values the server sends again after a repair, batching per publish cycle, and honest health.
 import { EventEmitter } from 'node:events';
 import { X509Certificate, createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import {
   AttributeIds,
   BrowseDirection,
@@ -30,7 +31,12 @@ import {
   Variant,
   VariantArrayType,
   makeBrowsePath,
+  type NodeId,
+  type NodeIdLike,
+  type StatusCode,
+  type ArgumentDefinition,
 } from 'node-opcua';
+import { toVariant, type TargetType } from '../opcua-out/coerce';
 import { type ItemSpec, qualityOf } from './opcua-items';
 import type { Quality } from '../lib/messages';
 
@@ -141,6 +147,8 @@ const certificateManagers = new Map<string, Promise<OPCUACertificateManager>>();
 
 export function certificateManagerFor(pkiDir: string): Promise<OPCUACertificateManager> {
   let manager = certificateManagers.get(pkiDir);
+  // A PKI folder removed while we run (a reset by hand) gets a fresh manager that recreates it.
+  if (manager && !existsSync(pkiDir)) manager = undefined;
   if (!manager) {
     manager = (async () => {
       const m = new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: false });
@@ -281,6 +289,9 @@ export class OpcuaConnection extends EventEmitter {
         return;
       }
       this.#lastError = undefined;
+      // The server may have restarted with another address space: learn types and arguments again.
+      this.#targetTypes.clear();
+      this.#argumentDefinitions.clear();
       for (const slot of this.#slots.values()) slot.lastActivity = Date.now();
       this.#setState('connected');
     });
@@ -378,6 +389,33 @@ export class OpcuaConnection extends EventEmitter {
     subscription.on('internal_error', (err: Error) => this.#logger.warn(`OPC UA subscription error: ${err.message}`));
     this.#slots.set(publishingInterval, slot);
     return slot;
+  }
+
+  /** Resolves once connected (right after a deploy, or during a repair); fails clearly after timeoutMs. */
+  async whenConnected(timeoutMs: number): Promise<void> {
+    this.start();
+    if (this.connected) return;
+    await new Promise<void>((resolve, reject) => {
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.removeListener('health', onHealth);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onHealth = () => {
+        if (this.connected) finish();
+        else if (this.#state === 'closed') finish(new Error(`the connection to ${this.settings.endpointUrl} is closed`));
+      };
+      const timer = setTimeout(() => {
+        finish(new Error(`not connected to ${this.settings.endpointUrl} after ${timeoutMs / 1000} s${this.#lastError ? ` (${this.#lastError})` : ''}`));
+      }, timeoutMs);
+      this.on('health', onHealth);
+    });
+  }
+
+  async #sessionWithin(timeoutMs: number): Promise<ClientSession> {
+    await this.whenConnected(timeoutMs);
+    return this.#requireSession();
   }
 
   #requireSession(): ClientSession {
@@ -555,6 +593,85 @@ export class OpcuaConnection extends EventEmitter {
     });
   }
 
+  // ---- writes and method calls -----------------------------------------------------------------
+
+  #targetTypes = new Map<string, TargetType>();
+  #argumentDefinitions = new Map<string, ArgumentDefinition>();
+
+  /** DataType (reduced to its built-in type) and ValueRank of each variable, read once and cached. */
+  async #typesOf(session: ClientSession, nodeIds: string[]): Promise<Map<string, TargetType>> {
+    const missing = [...new Set(nodeIds.filter((id) => !this.#targetTypes.has(id)))];
+    if (missing.length > 0) {
+      const reads = await session.read(missing.flatMap((nodeId) => [
+        { nodeId, attributeId: AttributeIds.DataType },
+        { nodeId, attributeId: AttributeIds.ValueRank },
+      ]));
+      for (let i = 0; i < missing.length; i++) {
+        const dataTypeValue = reads[2 * i]!;
+        const valueRank = reads[2 * i + 1]!;
+        if (dataTypeValue.statusCode.isNotGood()) {
+          throw new Error(`${missing[i]}: cannot read its DataType (${dataTypeValue.statusCode.name}); is it a variable on this server?`);
+        }
+        const dataType = await builtInType(session, dataTypeValue.value.value as NodeIdLike);
+        this.#targetTypes.set(missing[i]!, { dataType, valueRank: valueRank.statusCode.isGood() ? Number(valueRank.value.value) : -1 });
+      }
+    }
+    return new Map(nodeIds.map((id) => [id, this.#targetTypes.get(id)!]));
+  }
+
+  /**
+   * Writes values, each coerced to the variable's DataType first: if any value does not fit, nothing
+   * is written and the error names it. Returns each write's StatusCode.
+   */
+  async write(requests: { nodeId: string; value: unknown; field: string }[], timeoutMs = 10_000): Promise<OperationResult[]> {
+    const session = await this.#sessionWithin(timeoutMs);
+    const types = await withTimeout(this.#typesOf(session, requests.map((r) => r.nodeId)), timeoutMs, `no answer from ${this.settings.endpointUrl}`);
+    const variants = requests.map((r) => toVariant(r.value, types.get(r.nodeId)!, r.field));
+    const statuses = await withTimeout(
+      session.write(requests.map((r, i) => ({ nodeId: r.nodeId, attributeId: AttributeIds.Value, value: { value: variants[i]! } }))),
+      timeoutMs,
+      `no answer from ${this.settings.endpointUrl} to the write`,
+    );
+    return statuses.map((status) => resultOf(status));
+  }
+
+  /** Calls methods; arguments are matched to the method's InputArguments by position or by name and coerced. */
+  async call(requests: { objectId: string; methodId: string; input: unknown; field: string }[], timeoutMs = 10_000): Promise<OperationResult[]> {
+    const session = await this.#sessionWithin(timeoutMs);
+    const prepared: { objectId: string; methodId: string; inputArguments: Variant[]; definition: ArgumentDefinition }[] = [];
+    for (const request of requests) {
+      let definition = this.#argumentDefinitions.get(request.methodId);
+      if (!definition) {
+        definition = await withTimeout(session.getArgumentDefinition(request.methodId), timeoutMs, `no answer from ${this.settings.endpointUrl}`);
+        this.#argumentDefinitions.set(request.methodId, definition);
+      }
+      const args = methodArguments(request.input, definition, request.field);
+      const inputArguments = await Promise.all(args.map(async (value, i) => {
+        const argument = definition!.inputArguments[i]!;
+        const dataType = await builtInType(session, argument.dataType);
+        return toVariant(value, { dataType, valueRank: argument.valueRank }, `${request.field}.${argument.name ?? i}`);
+      }));
+      prepared.push({ objectId: request.objectId, methodId: request.methodId, inputArguments, definition });
+    }
+    const results = await withTimeout(
+      session.call(prepared.map(({ objectId, methodId, inputArguments }) => ({ objectId, methodId, inputArguments }))),
+      timeoutMs,
+      `no answer from ${this.settings.endpointUrl} to the method call`,
+    );
+    return results.map((result, i) => {
+      const outputs: Record<string, unknown> = {};
+      (result.outputArguments ?? []).forEach((variant, k) => {
+        outputs[prepared[i]!.definition.outputArguments[k]?.name ?? String(k)] = plainValue(variant);
+      });
+      const firstBadArgument = (result.inputArgumentResults ?? []).findIndex((s) => s.isNotGood());
+      return {
+        ...resultOf(result.statusCode),
+        outputs,
+        ...(firstBadArgument >= 0 ? { badArgument: prepared[i]!.definition.inputArguments[firstBadArgument]?.name ?? String(firstBadArgument) } : {}),
+      };
+    });
+  }
+
   /** Runs a job against the live session; throws a clear error when not connected. */
   withSession<T>(job: (session: ClientSession) => Promise<T>): Promise<T> {
     return job(this.#requireSession());
@@ -596,6 +713,56 @@ function userIdentity(identity: IdentitySettings): UserIdentityInfo {
         privateKey: identity.privateKeyPem as never,
       };
   }
+}
+
+export interface OperationResult {
+  statusCode: number;
+  status: string;
+  good: boolean;
+  description?: string;
+  outputs?: Record<string, unknown>;
+  badArgument?: string;
+}
+
+function resultOf(status: StatusCode): OperationResult {
+  return {
+    statusCode: status.value,
+    status: status.name,
+    good: status.isGood(),
+    ...(status.isGood() ? {} : { description: status.description }),
+  };
+}
+
+/** Built-in DataType of a DataType NodeId (a custom or enumeration type reduced to its base). */
+async function builtInType(session: ClientSession, dataTypeId: NodeIdLike): Promise<DataType> {
+  const id = typeof dataTypeId === 'string' ? dataTypeId : dataTypeId.toString();
+  const match = /^(?:ns=0;)?i=(\d+)$/.exec(id);
+  if (match && Number(match[1]) <= 25) return Number(match[1]) as DataType;
+  return session.getBuiltInDataType(dataTypeId as NodeId);
+}
+
+/** Arguments in definition order: from an array (by position), an object (by name) or one bare value. */
+export function methodArguments(input: unknown, definition: ArgumentDefinition, field: string): unknown[] {
+  const expected = definition.inputArguments;
+  const names = expected.map((a, i) => a.name ?? `argument${i}`);
+  if (input === undefined || input === null || input === '') {
+    if (expected.length > 0) throw new Error(`${field}: the method needs ${expected.length} argument(s): ${names.join(', ')}`);
+    return [];
+  }
+  if (Array.isArray(input)) {
+    if (input.length !== expected.length) throw new Error(`${field}: the method takes ${expected.length} argument(s) (${names.join(', ')}), got ${input.length}`);
+    return input;
+  }
+  if (typeof input === 'object' && !Buffer.isBuffer(input) && !(input instanceof Date)) {
+    const given = input as Record<string, unknown>;
+    const unknown = Object.keys(given).filter((k) => !names.includes(k));
+    if (unknown.length > 0) throw new Error(`${field}: unknown argument ${unknown.map((u) => `"${u}"`).join(', ')}; the method takes ${names.join(', ') || 'none'}`);
+    const missing = names.filter((n) => !(n in given));
+    if (missing.length > 0) throw new Error(`${field}: missing argument ${missing.map((m) => `"${m}"`).join(', ')}`);
+    return names.map((n) => given[n]);
+  }
+  if (expected.length !== 1) throw new Error(`${field}: the method takes ${expected.length} argument(s) (${names.join(', ')}); give them as an array or an object`);
+  return [input];
 }
 
 function monitoringParameters(item: ItemSpec): MonitoringParametersOptions {
@@ -670,9 +837,9 @@ export function describeError(err: unknown, endpointUrl: string): string {
   return message.split('\n')[0] ?? message;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, what = 'timed out'): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
     promise.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e); });
   });
 }

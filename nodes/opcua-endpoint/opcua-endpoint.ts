@@ -102,7 +102,7 @@ export = function register(RED: NodeAPI): void {
     try {
       lease = endpoint.acquire();
       lease.connection.start();
-      await waitConnected(lease.connection, 10_000);
+      await lease.connection.whenConnected(10_000);
       res.json(await job(lease.connection));
     } catch (err) {
       fail(res, 502, err);
@@ -122,21 +122,3 @@ export = function register(RED: NodeAPI): void {
     void withDeployedEndpoint(req, res, async (connection) => ({ items: await proposeItems(connection, nodeId, depth) }));
   });
 };
-
-function waitConnected(connection: OpcuaConnection, timeoutMs: number): Promise<void> {
-  if (connection.connected) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      connection.removeListener('health', onHealth);
-      reject(new Error(`not connected to ${connection.settings.endpointUrl} after ${timeoutMs / 1000} s${connection.health().lastError ? `: ${connection.health().lastError}` : ''}`));
-    }, timeoutMs);
-    const onHealth = () => {
-      if (connection.connected) {
-        clearTimeout(timer);
-        connection.removeListener('health', onHealth);
-        resolve();
-      }
-    };
-    connection.on('health', onHealth);
-  });
-}

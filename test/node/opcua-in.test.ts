@@ -54,9 +54,7 @@ describe('opcua-in against the simulated CNC machine', () => {
 
   after(async () => {
     await plant.stop();
-    helper.settings({});
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    rmSync(userDir, { recursive: true, force: true });
   });
 
   it('sends each change as a twin sample in the message contract', async () => {
@@ -256,6 +254,7 @@ describe('opcua-endpoint security', () => {
   });
   after(async () => {
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    rmSync(userDir, { recursive: true, force: true });
   });
 
   it('rejects an unknown server certificate over SignAndEncrypt, lists it, and connects once it is trusted', async () => {

@@ -57,11 +57,11 @@ export function statusOf(node: unknown): { fill?: string; shape?: string; text?:
 }
 
 /** Polls until `check` is truthy, failing with `what` after the timeout. */
-export async function eventually(check: () => unknown, what: string, timeoutMs = 15_000): Promise<void> {
+export async function eventually(check: () => unknown | Promise<unknown>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if (check()) return;
+      if (await check()) return;
     } catch {
       // not yet
     }

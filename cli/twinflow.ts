@@ -9,6 +9,7 @@ export interface Subcommand {
 const subcommands: Record<string, () => Subcommand> = {
   plant: () => require('./plant').command,
   dtdl: () => require('./dtdl').command,
+  fmu: () => require('./fmu').command,
 };
 
 function usage(): string {

@@ -59,7 +59,7 @@ export type InstanceState = 'instantiated' | 'initialization' | 'step' | 'event'
 export type VariableValue =
   | number | bigint | boolean | string | Uint8Array
   | Float64Array | Float32Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array
-  | boolean[] | string[] | Uint8Array[];
+  | number[] | bigint[] | boolean[] | string[] | Uint8Array[];
 
 /**
  * Preallocated Float64 access for the hot path: set `values` and call write(), or call read() and

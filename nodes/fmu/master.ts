@@ -557,6 +557,11 @@ export class CoSimulation {
     return this.k;
   }
 
+  /** The Gauss-Seidel stepping order: each entry one FMU, or the FMUs of an algebraic loop. */
+  get order(): string[][] {
+    return this.units.map((unit) => unit.members.map((i) => this.members[i]!.name));
+  }
+
   /** Set when an FMU asked to stop the simulation. */
   get terminated(): { fmu: string; time: number } | undefined {
     return this.terminatedBy;

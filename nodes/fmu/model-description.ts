@@ -449,7 +449,7 @@ export function parseModelDescription(xml: string, source: string): ModelDescrip
     }
     const needsStart = causality === 'input' || (causality === 'parameter' && variability !== 'constant') || initial === 'exact' || initial === 'approx';
     if (needsStart && start === undefined && type !== 'Clock') {
-      reader.fail(`${where}: a ${causality} with initial=${initial ?? 'none'} needs a start value`);
+      reader.fail(`${where}: needs a start value (causality ${causality}, initial ${initial ?? 'none'})`);
     }
     if (start !== undefined && initial === 'calculated') reader.fail(`${where}: initial="calculated" must not have a start value`);
 

@@ -96,6 +96,8 @@ export interface CncServer {
   /** the simulated clock: wall-clock start plus simulated elapsed time */
   simulatedTime(): Date;
   sessionCount(): number;
+  /** monitored items across every session and subscription: tests check each item exists once */
+  monitoredItemCount(): number;
   /** releases every timer, socket and session; safe to call more than once */
   stop(): Promise<void>;
 }
@@ -656,6 +658,14 @@ class CncOpcUaServer implements CncServer {
 
   sessionCount(): number {
     return this.server?.currentSessionCount ?? 0;
+  }
+
+  monitoredItemCount(): number {
+    let count = 0;
+    for (const session of this.server?.engine.getSessions() ?? []) {
+      for (const subscription of session.publishEngine.subscriptions) count += subscription.monitoredItemCount;
+    }
+    return count;
   }
 
   stop(): Promise<void> {

@@ -95,7 +95,7 @@ class Builder {
       supplementalTypes: node.adjuncts.length ? node.adjuncts.map((a) => a.term) : EMPTY,
       supplementalProperties,
       undefinedTypes: node.undefinedTypes.length ? [...node.undefinedTypes] : EMPTY,
-      undefinedProperties: deepFrozenCopy(node.undefinedProperties) as Record<string, unknown>,
+      undefinedProperties: node.undefinedProperties ? (deepFrozenCopy(node.undefinedProperties) as Record<string, unknown>) : NO_TEXT,
       source: { document: node.source.document, path: node.source.pointer },
     };
     if (node.id !== undefined) info.id = node.id;

@@ -137,13 +137,13 @@ export class ElementParser {
     if (!ctx) return undefined;
     const version = ctx.version;
     const vocabulary = vocabularyOf(ctx);
-    const place = parent && via ? `member "${via.term}" of ${where(parent)}` : 'the document';
+    const place = (): string => (parent && via ? `member "${via.term}" of ${where(parent)}` : 'the document');
 
     if (parent && version > parent.version) {
       sink.add(
         'version-mismatch',
         at(source, '@context'),
-        `${subjectOfPlace(place)} holds an element written in DTDL v${version}, but an element written in DTDL v${parent.version} may only contain elements of DTDL v${parent.version} or earlier`,
+        `${subjectOfPlace(place())} holds an element written in DTDL v${version}, but an element written in DTDL v${parent.version} may only contain elements of DTDL v${parent.version} or earlier`,
         parent.nearestId,
       );
     }
@@ -155,23 +155,23 @@ export class ElementParser {
     else if (typeof typeValue === 'string') types = [typeValue];
     else if (Array.isArray(typeValue) && typeValue.length > 0 && typeValue.every((t) => typeof t === 'string')) types = typeValue as string[];
     else {
-      sink.add('type-invalid', at(source, '@type'), `@type of the element in ${place} must be a string or a non-empty array of strings`, parent?.nearestId);
+      sink.add('type-invalid', at(source, '@type'), `@type of the element in ${place()} must be a string or a non-empty array of strings`, parent?.nearestId);
       return undefined;
     }
     const materials = [...new Set(types.map((t) => vocabulary.classByName.get(t)).filter((c): c is ClassName => c !== undefined))];
     let cls: ClassName | undefined = materials[0];
     if (materials.length > 1) {
-      sink.add('type-material', at(source, '@type'), `@type of the element in ${place} names several element types (${materials.join(', ')}); an element has exactly one`, parent?.nearestId);
+      sink.add('type-material', at(source, '@type'), `@type of the element in ${place()} names several element types (${materials.join(', ')}); an element has exactly one`, parent?.nearestId);
       return undefined;
     }
     if (!cls) {
       if (typeValue === undefined && via?.inferred) cls = via.inferred(version);
       else if (typeValue === undefined) {
-        sink.add('type-missing', source, `The element in ${place} has no @type; it must say which DTDL element it is${via ? ` (${list(via.targets)})` : ' (Interface)'}`, parent?.nearestId);
+        sink.add('type-missing', source, `The element in ${place()} has no @type; it must say which DTDL element it is${via ? ` (${list(via.targets)})` : ' (Interface)'}`, parent?.nearestId);
         return undefined;
       } else {
         const expected = via ? list(via.targets) : 'Interface';
-        sink.add('type-material', at(source, '@type'), `@type ${JSON.stringify(typeValue)} of the element in ${place} names no DTDL v${version} element type; expected ${expected}`, parent?.nearestId);
+        sink.add('type-material', at(source, '@type'), `@type ${JSON.stringify(typeValue)} of the element in ${place()} names no DTDL v${version} element type; expected ${expected}`, parent?.nearestId);
         return undefined;
       }
     }
@@ -180,7 +180,7 @@ export class ElementParser {
       return undefined;
     }
     if (via && !via.targets.includes(cls)) {
-      sink.add('type-material', source, `${capitalize(place)} accepts ${list(via.targets)}, but this element is a ${cls}`, parent?.nearestId);
+      sink.add('type-material', source, `${capitalize(place())} accepts ${list(via.targets)}, but this element is a ${cls}`, parent?.nearestId);
       return undefined;
     }
 
@@ -306,7 +306,6 @@ export class ElementParser {
           continue;
         }
         seen.set(term, key);
-        node.memberSources.set(term, memberSource);
         if (coreTerm) this.readMember(node, def.members.get(coreTerm) as MemberDef, value, memberSource);
         else if (extension) this.readExtensionMember(node, extension[0], extension[1], value, memberSource);
         continue;
@@ -346,7 +345,7 @@ export class ElementParser {
       if (schema && !isNumeric) {
         sink.add(
           'semantic-type-schema',
-          node.memberSources.get('schema') ?? source,
+          node.memberSource('schema'),
           `${subject(node)}: semantic type ${node.semanticType.term} requires a numeric schema (${numeric.join(', ')}), but the schema is ${describeSchemaValue(schema)}`,
           node.nearestId,
         );
@@ -359,13 +358,13 @@ export class ElementParser {
     const version = node.version;
     const v3Strict = version !== 2 && (key.includes(':') && (!key.startsWith('dtmi:') || !isDtmiSyntax(key)));
     if (node.informallyCotyped && !v3Strict) {
-      node.undefinedProperties[key] = value;
+      (node.undefinedProperties ??= {})[key] = value;
       return;
     }
     const sink = this.sink;
-    const who = subject(node);
+    const who = (): string => subject(node);
     if (key.startsWith('dtmi:') && !isDtmiSyntax(key)) {
-      sink.add('member-undefined', source, `${who}: member name "${key}" starts with "dtmi:" but is not a valid DTMI`, node.nearestId);
+      sink.add('member-undefined', source, `${who()}: member name "${key}" starts with "dtmi:" but is not a valid DTMI`, node.nearestId);
       return;
     }
     const coreTerm = allMemberTerms(version).has(key) ? key : /^dtmi:dtdl:property:([A-Za-z]+);[0-9]+$/.exec(key)?.[1];
@@ -374,7 +373,7 @@ export class ElementParser {
       sink.add(
         'member-irrelevant',
         source,
-        `${who}: member "${key}" is not allowed on a ${node.cls}${owners.length > 0 ? ` ("${coreTerm}" belongs to ${list(owners)})` : ''}`,
+        `${who()}: member "${key}" is not allowed on a ${node.cls}${owners.length > 0 ? ` ("${coreTerm}" belongs to ${list(owners)})` : ''}`,
         node.nearestId,
       );
       return;
@@ -383,21 +382,21 @@ export class ElementParser {
       const hint = key === 'unit' || key.endsWith(':unit') || key.endsWith('property:unit')
         ? 'a semantic type such as Temperature'
         : 'a co-type that defines it';
-      sink.add('member-irrelevant', source, `${who}: member "${key}" is only allowed on an element co-typed with ${hint}, and this ${node.cls} has none`, node.nearestId);
+      sink.add('member-irrelevant', source, `${who()}: member "${key}" is only allowed on an element co-typed with ${hint}, and this ${node.cls} has none`, node.nearestId);
       return;
     }
     if (isReserved(key, version) || isDtmiSyntax(key)) {
-      sink.add('member-irrelevant', source, `${who}: member "${key}" is not a member of a DTDL v${version} ${node.cls}`, node.nearestId);
+      sink.add('member-irrelevant', source, `${who()}: member "${key}" is not a member of a DTDL v${version} ${node.cls}`, node.nearestId);
       return;
     }
     if (key.includes(':')) {
-      sink.add('member-undefined', source, `${who}: member name "${key}" contains ":" but is not a DTMI`, node.nearestId);
+      sink.add('member-undefined', source, `${who()}: member name "${key}" contains ":" but is not a DTMI`, node.nearestId);
       return;
     }
     sink.add(
       'member-undefined',
       source,
-      `${who}: member "${key}" is not defined for a ${node.cls} in DTDL v${version}, nor by a co-type of this element`,
+      `${who()}: member "${key}" is not defined for a ${node.cls} in DTDL v${version}, nor by a co-type of this element`,
       node.nearestId,
     );
   }
@@ -406,8 +405,8 @@ export class ElementParser {
     const sink = this.sink;
     const version = node.version;
     const limits = node.ctx.limits;
-    const who = subject(node);
-    const bad = (reason: string): void => sink.add('member-value', source, `${who}: ${member.term} ${reason}`, node.nearestId);
+    const who = (): string => subject(node);
+    const bad = (reason: string): void => sink.add('member-value', source, `${who()}: ${member.term} ${reason}`, node.nearestId);
     switch (member.kind) {
       case 'name': {
         const r = literal(value, 'string', version, 'one');
@@ -415,11 +414,11 @@ export class ElementParser {
         const name = r.value as string;
         node.name = name;
         if (name.length > limits.nameLength) {
-          sink.add('name-too-long', source, `${who}: name is ${name.length} characters long; DTDL v${version} allows at most ${limits.nameLength}`, node.nearestId);
+          sink.add('name-too-long', source, `${who()}: name is ${name.length} characters long; DTDL v${version} allows at most ${limits.nameLength}`, node.nearestId);
           return;
         }
         const why = whyBadName(name);
-        if (why) sink.add('name-invalid', source, `${who}: name "${name}" ${why} (DTDL v${version} name rule)`, node.nearestId);
+        if (why) sink.add('name-invalid', source, `${who()}: name "${name}" ${why} (DTDL v${version} name rule)`, node.nearestId);
         return;
       }
       case 'comment': {
@@ -427,7 +426,7 @@ export class ElementParser {
         if (!r.ok) return bad(r.reason);
         const text = r.value as string | undefined;
         if (text !== undefined && text.length > limits.commentLength) {
-          sink.add('string-too-long', source, `${who}: comment is ${text.length} characters long; the limit is ${limits.commentLength}`, node.nearestId);
+          sink.add('string-too-long', source, `${who()}: comment is ${text.length} characters long; the limit is ${limits.commentLength}`, node.nearestId);
         } else if (text !== undefined) node.comment = text;
         return;
       }
@@ -437,7 +436,7 @@ export class ElementParser {
         const r = localizable(value, version, max);
         if (!r.ok) {
           const code = r.reason.startsWith('has a text of') ? 'string-too-long' : 'langstring-invalid';
-          sink.add(code, source, `${who}: ${member.term} ${r.reason}`, node.nearestId);
+          sink.add(code, source, `${who()}: ${member.term} ${r.reason}`, node.nearestId);
         } else node[member.kind] = r.value;
         return;
       }
@@ -454,12 +453,12 @@ export class ElementParser {
         const number = r.value as number | undefined;
         if (number === undefined) return;
         if (member.term === 'minMultiplicity') {
-          if (number !== 0) sink.add('multiplicity', source, `${who}: minMultiplicity must be 0, not ${number} (DTDL Relationship rule)`, node.nearestId);
+          if (number !== 0) sink.add('multiplicity', source, `${who()}: minMultiplicity must be 0, not ${number} (DTDL Relationship rule)`, node.nearestId);
           else node.minMultiplicity = 0;
         } else if (member.term === 'maxMultiplicity') {
-          if (number < 1) sink.add('multiplicity', source, `${who}: maxMultiplicity must be at least 1, not ${number} (DTDL Relationship rule)`, node.nearestId);
+          if (number < 1) sink.add('multiplicity', source, `${who()}: maxMultiplicity must be at least 1, not ${number} (DTDL Relationship rule)`, node.nearestId);
           else if (number > limits.maxMultiplicity) {
-            sink.add('multiplicity', source, `${who}: maxMultiplicity must be at most ${limits.maxMultiplicity} in DTDL v${version}, not ${number}`, node.nearestId);
+            sink.add('multiplicity', source, `${who()}: maxMultiplicity must be at most ${limits.maxMultiplicity} in DTDL v${version}, not ${number}`, node.nearestId);
           } else node.maxMultiplicity = number;
         }
         return;
@@ -470,7 +469,7 @@ export class ElementParser {
         const target = r.value as string | undefined;
         if (target === undefined) return;
         const why = whyNotUserDtmi(target, version);
-        if (why) sink.add('dtmi-invalid', source, `${who}: target "${target}" is not a valid DTDL v${version} DTMI: ${why}`, node.nearestId);
+        if (why) sink.add('dtmi-invalid', source, `${who()}: target "${target}" is not a valid DTDL v${version} DTMI: ${why}`, node.nearestId);
         else node.target = target;
         return;
       }
@@ -482,7 +481,7 @@ export class ElementParser {
         const term = text === undefined ? undefined : schemaTermOf(text, version, allowed);
         if (!term) {
           const rule = member.kind === 'valueSchema' ? 'the valueSchema of an Enum must be integer or string' : 'the schema of a MapKey must be string';
-          sink.add('schema-invalid', source, `${who}: ${r.ok ? `"${text}" is not allowed; ${rule}` : `${member.term} ${r.reason}`}`, node.nearestId);
+          sink.add('schema-invalid', source, `${who()}: ${r.ok ? `"${text}" is not allowed; ${rule}` : `${member.term} ${r.reason}`}`, node.nearestId);
           return;
         }
         if (member.kind === 'valueSchema') node.valueSchema = term as 'integer' | 'string';
@@ -516,15 +515,15 @@ export class ElementParser {
   private readElements(node: ElementNode, member: MemberDef, value: unknown, source: SourceRef): void {
     const sink = this.sink;
     const version = node.version;
-    const who = subject(node);
+    const who = (): string => subject(node);
     const items: Array<[unknown, SourceRef]> = Array.isArray(value) ? value.map((item, i) => [item, at(source, i)]) : [[value, source]];
     const single = member.kind === 'schema' || member.cardinality !== 'many';
     if (single && items.length > 1) {
-      sink.add('member-count', source, `${who}: ${member.term} has ${items.length} values, but only one is allowed`, node.nearestId);
+      sink.add('member-count', source, `${who()}: ${member.term} has ${items.length} values, but only one is allowed`, node.nearestId);
       return;
     }
     if ((member.kind === 'schema' || member.cardinality === 'one') && items.length === 0) {
-      sink.add('member-count', source, `${who}: ${member.term} is an empty array, but exactly one value is required`, node.nearestId);
+      sink.add('member-count', source, `${who()}: ${member.term} is an empty array, but exactly one value is required`, node.nearestId);
       return;
     }
     const values: MemberValue[] = [];
@@ -535,7 +534,7 @@ export class ElementParser {
         continue;
       }
       if (typeof item !== 'string') {
-        sink.add('member-value', itemSource, `${who}: each value of ${member.term} must be an element object or a DTMI string, not ${describe(item)}`, node.nearestId);
+        sink.add('member-value', itemSource, `${who()}: each value of ${member.term} must be an element object or a DTMI string, not ${describe(item)}`, node.nearestId);
         continue;
       }
       if (member.kind === 'schema') {
@@ -554,7 +553,7 @@ export class ElementParser {
           sink.add(
             'schema-invalid',
             itemSource,
-            `${who}: ${member.term} "${item}" is neither a DTDL v${version} schema (${schemaTermsHint(version)}) nor the DTMI of a schema element`,
+            `${who()}: ${member.term} "${item}" is neither a DTDL v${version} schema (${schemaTermsHint(version)}) nor the DTMI of a schema element`,
             node.nearestId,
           );
           continue;
@@ -562,20 +561,20 @@ export class ElementParser {
       }
       const why = whyNotUserDtmi(item, version);
       if (why) {
-        sink.add('dtmi-invalid', itemSource, `${who}: ${member.term} value "${item}" is not a valid DTDL v${version} DTMI: ${why}`, node.nearestId);
+        sink.add('dtmi-invalid', itemSource, `${who()}: ${member.term} value "${item}" is not a valid DTDL v${version} DTMI: ${why}`, node.nearestId);
         continue;
       }
       const ref: RefValue = { kind: 'ref', dtmi: item, source: itemSource };
       values.push(ref);
       this.refs.push({ value: ref, from: node, member });
     }
-    node.members.set(member.term, values);
+    node.setValues(member.term, values);
     this.checkCount(node, member, values.length, source);
   }
 
   private checkCount(node: ElementNode, member: MemberDef, count: number, source: SourceRef): void {
     const limits = node.ctx.limits;
-    const who = subject(node);
+    const who = (): string => subject(node);
     const max =
       member.term === 'enumValues' ? limits.enumValues
       : member.term === 'fields' ? limits.fields
@@ -584,24 +583,24 @@ export class ElementParser {
       : Number.MAX_SAFE_INTEGER;
     if (count > max) {
       const code = member.term === 'extends' ? 'extends-count' : 'element-count';
-      this.sink.add(code, source, `${who}: ${member.term} has ${count} values; DTDL v${node.version} allows at most ${max}`, node.nearestId);
+      this.sink.add(code, source, `${who()}: ${member.term} has ${count} values; DTDL v${node.version} allows at most ${max}`, node.nearestId);
     }
     if (member.required && member.cardinality === 'many' && count === 0) {
-      this.sink.add('element-count', source, `${who}: ${member.term} is empty; DTDL v${node.version} requires at least one value`, node.nearestId);
+      this.sink.add('element-count', source, `${who()}: ${member.term} is empty; DTDL v${node.version} requires at least one value`, node.nearestId);
     }
   }
 
   private readExtensionMember(node: ElementNode, adjunct: AdjunctTypeDef, property: ExtensionPropertyDef, value: unknown, source: SourceRef): void {
     const sink = this.sink;
     const version = node.version;
-    const who = subject(node);
+    const who = (): string => subject(node);
     const bad = (reason: string): void =>
-      sink.add('extension-value', source, `${who}: ${property.term} ${reason} (${adjunct.definedBy} ${adjunct.term} rule)`, node.nearestId);
+      sink.add('extension-value', source, `${who()}: ${property.term} ${reason} (${adjunct.definedBy} ${adjunct.term} rule)`, node.nearestId);
     if (property.kind === 'positiveInteger') {
       const r = literal(value, 'integer', version, 'one');
       if (!r.ok) return bad(r.reason);
       if ((r.value as number) < 1) return bad(`must be at least 1, not ${r.value as number}`);
-      node.extensionValues.set(property.term, { value: r.value, source });
+      node.setExtensionValue(property.term, { value: r.value, source });
       return;
     }
     const r = literal(value, 'string', version, 'one');
@@ -616,7 +615,7 @@ export class ElementParser {
           sink.add(
             'unit-invalid',
             source,
-            `${who}: unit "${text}" is not a unit of ${adjunct.term}; ${quantities.source} allows ${units.join(', ')}`,
+            `${who()}: unit "${text}" is not a unit of ${adjunct.term}; ${quantities.source} allows ${units.join(', ')}`,
             node.nearestId,
           );
           return;
@@ -646,7 +645,7 @@ export class ElementParser {
       case 'string':
         break;
     }
-    node.extensionValues.set(property.term, { value: text, source });
+    node.setExtensionValue(property.term, { value: text, source });
   }
 }
 

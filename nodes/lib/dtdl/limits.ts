@@ -123,7 +123,7 @@ function checkContentCounts(
     const limits = iface.ctx.limits;
     const flat = contents.get(iface);
     if (!flat) continue;
-    const source = iface.memberSources.get('contents') ?? iface.source;
+    const source = iface.memberSource('contents');
     if (flat.size > limits.contents) {
       sink.add(
         'contents-count',
@@ -176,7 +176,7 @@ function checkV2PropertySchemas(sink: ErrorSink, nodes: readonly ElementNode[]):
     if (found) {
       sink.add(
         'property-array',
-        property.memberSources.get('schema') ?? property.source,
+        property.memberSource('schema'),
         `${subject(property)}: DTDL v2 does not allow ${found} in a Property's schema (no Array anywhere in it, and geospatial schemas are arrays)`,
         property.nearestId,
       );

@@ -1,7 +1,7 @@
 // The parser's internal representation of DTDL elements between parsing and building the ModelSet.
 
 import type { ActiveContext } from './context';
-import type { SourceRef } from './errors';
+import { at, type SourceRef } from './errors';
 import type { AdjunctTypeDef } from './extensions';
 import type { LanguageMap } from './literals';
 import type { ClassName, DtdlVersion, StandardSchema } from './versions';
@@ -28,21 +28,23 @@ export interface SourcedValue<T> {
   readonly source: SourceRef;
 }
 
+const NO_VALUES: readonly MemberValue[] = Object.freeze([]);
+const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
+
 export class ElementNode {
   /** Nearest structural Interface (itself for an Interface): DTDL's "partition". */
   readonly partition: ElementNode;
-  readonly adjuncts: AdjunctTypeDef[] = [];
+  /** Recognised co-types (semantic types, extension adjunct types). */
+  adjuncts: AdjunctTypeDef[] = [];
   /** Co-types that no known definition explains (v2 open world, or undefined extensions). */
-  readonly undefinedTypes: string[] = [];
+  undefinedTypes: string[] = [];
   informallyCotyped = false;
-  /** Element-valued members by term: contents, extends, schemas, schema, request, response, … */
-  readonly members = new Map<string, MemberValue[]>();
-  /** Where each member was written, by term. */
-  readonly memberSources = new Map<string, SourceRef>();
-  /** Members added by co-types (unit, annotates, index, …) by term. */
-  readonly extensionValues = new Map<string, SourcedValue<unknown>>();
+  /** Element-valued members by term: contents, extends, schemas, schema, request, response, … (created on first use). */
+  private memberMap: Map<string, MemberValue[]> | undefined;
+  /** Members added by co-types (unit, annotates, index, …) by term (created on first use). */
+  private extensionMap: Map<string, SourcedValue<unknown>> | undefined;
   /** Members nobody defines, kept on informally co-typed elements. */
-  readonly undefinedProperties: Record<string, unknown> = {};
+  undefinedProperties: Record<string, unknown> | undefined;
 
   id?: string;
   name?: string;
@@ -82,7 +84,33 @@ export class ElementNode {
 
   /** Values of a member, or an empty list. */
   values(member: string): readonly MemberValue[] {
-    return this.members.get(member) ?? [];
+    return this.memberMap?.get(member) ?? NO_VALUES;
+  }
+
+  setValues(member: string, values: MemberValue[]): void {
+    (this.memberMap ??= new Map()).set(member, values);
+  }
+
+  /** Element-valued members and their values. */
+  memberEntries(): Iterable<[string, MemberValue[]]> {
+    return this.memberMap ?? [];
+  }
+
+  get extensionValues(): ReadonlyMap<string, SourcedValue<unknown>> {
+    return this.extensionMap ?? EMPTY_MAP;
+  }
+
+  setExtensionValue(term: string, value: SourcedValue<unknown>): void {
+    (this.extensionMap ??= new Map()).set(term, value);
+  }
+
+  /** Where a member was written, found from its term (or any IRI spelling of it); for error reports. */
+  memberSource(term: string): SourceRef {
+    if (term in this.raw) return at(this.source, term);
+    for (const key of Object.keys(this.raw)) {
+      if (key.endsWith(`:${term}`) || key.startsWith(`dtmi:dtdl:property:${term};`)) return at(this.source, key);
+    }
+    return this.source;
   }
 
   /** The nearest explicit @id at or above this element, for error reports. */

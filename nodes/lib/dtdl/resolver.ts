@@ -22,6 +22,11 @@ export interface LinkedModel {
   readonly unresolved: readonly string[];
 }
 
+/** "an Interface", "a Telemetry". */
+function withArticle(word: string): string {
+  return `${/^[AEIOU]/.test(word) ? 'an' : 'a'} ${word}`;
+}
+
 function list(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
@@ -101,7 +106,7 @@ export class Linker {
         this.sink.add(
           'reference-type',
           value.source,
-          `${subject(from)}: ${member.term} refers to ${value.dtmi}, which is a ${target.cls}, but ${member.term} must be ${list(member.targets)}`,
+          `${subject(from)}: ${member.term} refers to ${value.dtmi}, which is ${withArticle(target.cls)}, but ${member.term} must be ${list(member.targets)}`,
           from.nearestId,
         );
         continue;
@@ -143,9 +148,11 @@ export class Linker {
     const stack: Frame[] = [];
     const edgesOf = (node: ElementNode): Array<[string, MemberValue]> => {
       const edges: Array<[string, MemberValue]> = [];
-      for (const [member, values] of node.members) for (const value of values) if (elementOf(value)) edges.push([member, value]);
+      for (const [member, values] of node.memberEntries()) for (const value of values) if (elementOf(value)) edges.push([member, value]);
       return edges;
     };
+    // A cycle needs a reference: without any, there is nothing to look for.
+    if (!this.refs.some((site) => site.value.target !== undefined)) return;
     for (const root of this.nodes) {
       if ((colour.get(root) ?? WHITE) !== WHITE) continue;
       colour.set(root, GREY);
@@ -162,8 +169,13 @@ export class Linker {
         if (!child) continue;
         const state = colour.get(child) ?? WHITE;
         if (state === WHITE) {
+          const edges = edgesOf(child);
+          if (edges.length === 0) {
+            colour.set(child, BLACK); // a leaf closes no cycle
+            continue;
+          }
           colour.set(child, GREY);
-          stack.push({ node: child, edges: edgesOf(child), next: 0 });
+          stack.push({ node: child, edges, next: 0 });
         } else if (state === GREY) {
           const start = stack.findIndex((f) => f.node === child);
           const cycle = stack.slice(start).map((f) => f.node);
@@ -246,7 +258,7 @@ export class Linker {
     };
     for (const iface of interfaces) {
       const limits = iface.ctx.limits;
-      const source = iface.memberSources.get('extends') ?? iface.source;
+      const source = iface.memberSource('extends');
       const { depth, chain } = depthOf(iface);
       if (depth > limits.extendsDepth) {
         const shown = [iface, ...chain].map((n) => n.id ?? '?');
@@ -305,7 +317,7 @@ export class Linker {
         if (other && other !== node) {
           this.sink.add(
             'name-duplicate',
-            iface.memberSources.get('extends') ?? iface.source,
+            iface.memberSource('extends'),
             `${subject(iface)}: content name "${name}" is used by both ${where(other)} and ${where(node)} (inherited through extends); names must be unique among own and inherited contents`,
             iface.id,
           );

@@ -236,6 +236,7 @@ export class CoSimulation {
   /** statistics */
   discardedSteps = 0;
   loopIterations = 0;
+  earlyReturns = 0;
 
   private constructor(
     private readonly system: SystemSpec,
@@ -727,6 +728,7 @@ export class CoSimulation {
       if (outcome === StepOutcome.Completed) break;
       if (outcome === StepOutcome.ReturnedEarly) {
         // Stopped at an event inside the step: handle it, then finish the interval.
+        this.earlyReturns++;
         now = instance.lastSuccessfulTime;
         if (instance.eventHandlingNeeded) instance.handleEvents();
         if (instance.terminateRequested) break;
@@ -953,7 +955,7 @@ export class CoSimulation {
     const dirty = Uint8Array.from(this.dirty);
     const k = this.k;
     const logLength = this.inputLog.length;
-    const counters = [this.discardedSteps, this.loopIterations];
+    const counters = [this.discardedSteps, this.loopIterations, this.earlyReturns];
     return () => {
       this.members.forEach((member, i) => {
         member.instance.setState(states[i]!);
@@ -964,7 +966,7 @@ export class CoSimulation {
       this.dirty.set(dirty);
       this.k = k;
       this.inputLog.length = logLength;
-      [this.discardedSteps, this.loopIterations] = counters as [number, number];
+      [this.discardedSteps, this.loopIterations, this.earlyReturns] = counters as [number, number, number];
       this.terminatedBy = undefined;
       this.failed = undefined;
     };

@@ -178,6 +178,8 @@ export class OpcuaConnection extends EventEmitter {
   #retryTimer: NodeJS.Timeout | undefined;
   #watchdogTimer: NodeJS.Timeout | undefined;
   #activation: Promise<void> = Promise.resolve();
+  #repairing = false;
+  #staleProbeFailures = 0;
 
   constructor(settings: OpcuaEndpointSettings, logger: Logger = { warn: () => undefined }) {
     super();
@@ -518,6 +520,7 @@ export class OpcuaConnection extends EventEmitter {
 
   #checkSubscriptions(): void {
     if (this.#state !== 'connected' && this.#state !== 'stale') return;
+    if (this.#repairing) return;
     const periods = this.settings.watchdogKeepAlivePeriods ?? 3;
     const now = Date.now();
     for (const slot of this.#slots.values()) {
@@ -529,22 +532,54 @@ export class OpcuaConnection extends EventEmitter {
     if (this.#state === 'stale') this.#setState('connected');
   }
 
-  /** A subscription that sends neither data nor keep-alives is rebuilt from scratch. */
+  /**
+   * A subscription that sends neither data nor keep-alives. If the server still answers a read, the
+   * subscription alone is broken: rebuild it. If it does not, the connection is dead: leave the repair
+   * to the reconnection (rebuilding now would race it and leave items twice on the server), and start
+   * a fresh connection when the dead one is never noticed (a network that drops packets silently).
+   */
   async #repairStale(slot: SubscriptionSlot): Promise<void> {
-    if (this.#state === 'stale') return;
-    this.#staleRepairs++;
-    this.#setState('stale', `no data and no keep-alive for ${Math.round((Date.now() - slot.lastActivity) / 1000)} s on the ${slot.publishingInterval} ms subscription`);
-    await this.#queueActivation(async () => {
-      this.#slots.delete(slot.publishingInterval);
-      const affected = [...this.#registrations].filter((r) => r.publishingInterval === slot.publishingInterval);
-      for (const r of affected) { r.groups = []; r.active = 0; }
-      await withTimeout(slot.subscription.terminate(), 3000).catch(() => undefined);
-      for (const r of affected) await this.#activate(r);
-    });
-    if ((this.#state as HealthState) === 'stale') {
-      const fresh = this.#slots.get(slot.publishingInterval);
-      if (fresh) fresh.lastActivity = Date.now();
-      this.#setState('connected');
+    if (this.#repairing) return;
+    this.#repairing = true;
+    try {
+      this.#setState('stale', `no data and no keep-alive for ${Math.round((Date.now() - slot.lastActivity) / 1000)} s on the ${slot.publishingInterval} ms subscription`);
+      if (await this.#serverAnswers(3000)) {
+        this.#staleProbeFailures = 0;
+        this.#staleRepairs++;
+        await this.#queueActivation(async () => {
+          this.#slots.delete(slot.publishingInterval);
+          const affected = [...this.#registrations].filter((r) => r.publishingInterval === slot.publishingInterval);
+          for (const r of affected) { r.groups = []; r.active = 0; }
+          await withTimeout(slot.subscription.terminate(), 3000).catch(() => undefined);
+          for (const r of affected) await this.#activate(r);
+        });
+        const fresh = this.#slots.get(slot.publishingInterval);
+        if (fresh) fresh.lastActivity = Date.now();
+        if ((this.#state as HealthState) === 'stale') this.#setState('connected');
+        return;
+      }
+      this.#staleProbeFailures++;
+      if (this.#staleProbeFailures >= 3 && !this.#closing) {
+        this.#staleProbeFailures = 0;
+        this.#staleRepairs++;
+        this.#reconnects++;
+        await this.#disposeClient();
+        if (!this.#closing) void this.#connect(1);
+      }
+    } finally {
+      this.#repairing = false;
+    }
+  }
+
+  /** Whether the server answers a read of its clock within timeoutMs. */
+  async #serverAnswers(timeoutMs: number): Promise<boolean> {
+    const session = this.#session;
+    if (!session) return false;
+    try {
+      const [value] = await withTimeout(session.read([{ nodeId: 'i=2258', attributeId: AttributeIds.Value }]), timeoutMs);
+      return value !== undefined && value.statusCode.isGood();
+    } catch {
+      return false;
     }
   }
 

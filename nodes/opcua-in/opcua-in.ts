@@ -33,13 +33,17 @@ export = function register(RED: NodeAPI): void {
     let statusTimer: NodeJS.Timeout | undefined;
 
     const fail = (text: string) => node.status({ fill: 'red', shape: 'ring', text });
+    let itemsError: string | undefined;
     try {
       items = normalizeItems(config.items ?? []);
     } catch (err) {
-      fail((err as Error).message);
-      node.error(`opcua-in: ${(err as Error).message}`);
+      itemsError = (err as Error).message;
+      fail(itemsError);
+      node.error(`opcua-in: ${itemsError}`);
     }
-    if (!endpoint) {
+    if (itemsError) {
+      // A node that cannot say what to monitor does not connect: its status keeps the reason.
+    } else if (!endpoint) {
       fail('no endpoint configured');
     } else if (endpoint.settingsError) {
       fail(endpoint.settingsError);

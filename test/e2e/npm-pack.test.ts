@@ -41,12 +41,13 @@ describe('npm pack', () => {
     nodeRed = await startNodeRed({ userDir, linkPackage: false, keepUserDir: true });
     await nodeRed.waitForLog(/Started flows/);
     const res = await nodeRed.request('GET', '/nodes', undefined, { Accept: 'application/json' });
-    const sets = (await res.json()) as { module: string; name: string; enabled: boolean; loaded: boolean; err?: string; types: string[] }[];
+    const sets = (await res.json()) as { module: string; name: string; enabled: boolean; err?: string; types: string[] }[];
     const ours = sets.filter((s) => s.module === 'node-red-contrib-twinflow');
     assert.deepEqual(ours.map((s) => s.name).sort(), Object.keys(pkg['node-red'].nodes).sort());
     for (const set of ours) {
       assert.equal(set.err, undefined, `${set.name} loaded without error`);
-      assert.ok(set.enabled && set.loaded, `${set.name} is enabled and loaded`);
+      assert.equal(set.enabled, true, `${set.name} is enabled`);
+      assert.deepEqual(set.types, [set.name], `${set.name} registered its type`);
     }
     const warnings = nodeRed.log.split('\n').filter((line) => /\[(warn|error)\]/.test(line) && !NODE_RED_NOTICES.some((n) => n.test(line)));
     assert.deepEqual(warnings, [], 'no warning or error in the log');

@@ -1,7 +1,6 @@
 // What FMI 2.0 and FMI 3.0 Co-Simulation instances have in common: the interface the master and
 // the node use, the state machine we enforce on our side (after Error or Fatal only free() is
 // allowed), status checking with the FMU's own error message, and access by variable name.
-import path from 'node:path';
 import { FmuError } from './errors';
 import type { FmuArchive } from './fmu-archive';
 import {
@@ -140,8 +139,6 @@ export interface FmuLibrary {
 
 // ---- shared implementation ----------------------------------------------------------------------
 
-const FAILED_STATES: readonly InstanceState[] = ['error', 'freed'];
-
 export abstract class InstanceBase implements Partial<CoSimInstance> {
   state: InstanceState = 'instantiated';
   usable = true;
@@ -213,10 +210,6 @@ export abstract class InstanceBase implements Partial<CoSimInstance> {
     this.usable = false;
     this.state = 'error';
     this.failure = reason;
-  }
-
-  get isFailed(): boolean {
-    return FAILED_STATES.includes(this.state);
   }
 
   // ---- by-name access ---------------------------------------------------------------------------
@@ -335,9 +328,6 @@ export abstract class InstanceBase implements Partial<CoSimInstance> {
     }
   }
 
-  protected describe(): string {
-    return `${this.name} (${path.basename(this.fileName)}, FMI ${this.fmiVersion})`;
-  }
 }
 
 /** Checks and converts a value for an integer-typed setter. */

@@ -154,6 +154,8 @@ interface Member {
   library: FmuLibrary;
   instance: CoSimInstance;
   canSaveState: boolean;
+  /** canHandleVariableCommunicationStepSize=false: always pass exactly stepSize */
+  fixedStepSize: boolean;
   /** Float64 inputs that are connection targets */
   inPort: Float64Port | undefined;
   /** Float64 outputs that are connection sources */
@@ -312,6 +314,7 @@ export class CoSimulation {
         library,
         instance,
         canSaveState: instance.capabilities.canGetAndSetFMUState,
+        fixedStepSize: !instance.capabilities.canHandleVariableCommunicationStepSize,
         inPort: undefined,
         outPort: undefined,
         connectionStart: 0,
@@ -707,7 +710,9 @@ export class CoSimulation {
         }
       }
     }
-    for (const other of member.otherConnections) {
+    const others = member.otherConnections;
+    for (let i = 0; i < others.length; i++) {
+      const other = others[i]!;
       other.to.member.instance.setValue(other.to.variable.name, member.instance.getValue(other.from.name));
     }
   }
@@ -717,7 +722,9 @@ export class CoSimulation {
     const instance = member.instance;
     const retry = this.retryDiscardedSteps && member.canSaveState;
     if (retry) member.retryState = instance.getState(member.retryState);
-    let outcome = instance.doStep(t, next - t, this.noSetPrior);
+    // next - t lands the FMU exactly on next; an FMU that cannot take varying steps gets the step
+    // size itself (they differ in the last bits only).
+    let outcome = instance.doStep(t, member.fixedStepSize ? this.fixedStep(t, next) : next - t, this.noSetPrior);
     if (outcome === StepOutcome.Completed) {
       if (instance.eventHandlingNeeded) instance.handleEvents();
       if (instance.terminateRequested) this.terminatedBy ??= { fmu: member.name, time: next };
@@ -753,6 +760,11 @@ export class CoSimulation {
     }
     if (instance.eventHandlingNeeded) instance.handleEvents();
     if (instance.terminateRequested) this.terminatedBy ??= { fmu: member.name, time: instance.lastSuccessfulTime };
+  }
+
+  private fixedStep(t: number, next: number): number {
+    const exact = next - t;
+    return Math.abs(exact - this.stepSize) <= 1e-9 * this.stepSize ? this.stepSize : exact;
   }
 
   /** Retries [from, to] in two halves (recursively), inputs held; the state is at `from`. */

@@ -237,6 +237,10 @@ function toDtdlError(error: ErrorObject, label: string): DtdlError {
 const caches = new WeakMap<ModelSet, ModelValidators>();
 let lastModel: ModelSet | undefined;
 let lastCache: ModelValidators | undefined;
+// The last named target: a twin node validates the same content again and again.
+let lastInterface: string | undefined;
+let lastName: string | undefined;
+let lastEntry: Entry | undefined;
 
 /**
  * Validates `value` against a target of `model`:
@@ -257,8 +261,22 @@ export function validateInstance(model: ModelSet, target: ValidationTarget, valu
     cache = found;
     lastModel = model;
     lastCache = found;
+    lastEntry = undefined;
   }
-  const entry = typeof target === 'string' ? cache.entryForId(target) : cache.entryForName(target.interface, target.name);
+  let entry: Entry | ValidationResult;
+  if (typeof target === 'string') entry = cache.entryForId(target);
+  else {
+    const { interface: iface, name } = target;
+    if (lastEntry !== undefined && name === lastName && iface === lastInterface) entry = lastEntry;
+    else {
+      entry = cache.entryForName(iface, name);
+      if (isEntry(entry)) {
+        lastInterface = iface;
+        lastName = name;
+        lastEntry = entry;
+      }
+    }
+  }
   if (!isEntry(entry)) return entry;
   return entry.check(value) ? OK : entry.explain(value);
 }

@@ -26,7 +26,7 @@ import {
   type VariableValue,
 } from './cosim';
 import { findVariable, type ModelVariable } from './model-description';
-import { unitConversion } from './units';
+import { IDENTITY, unitConversion, type Conversion } from './units';
 
 // ---- public shapes --------------------------------------------------------------------------------
 
@@ -163,8 +163,8 @@ interface Member {
   /** connections from this member: [start, end) into the connection arrays */
   connectionStart: number;
   connectionEnd: number;
-  /** connections of other types (Int32, Boolean, String), handled by value */
-  otherConnections: { from: ModelVariable; to: { member: Member; variable: ModelVariable } }[];
+  /** connections of other types (integers, Float32, Boolean, String), handled by value */
+  otherConnections: { from: ModelVariable; to: { member: Member; variable: ModelVariable }; conversion: Conversion }[];
   /** input name -> source, for refusing external writes to connected inputs */
   connectedInputs: Map<string, string>;
   /** saved before each step for Discard retries and loop iteration */
@@ -372,16 +372,21 @@ export class CoSimulation {
       target.member.connectedInputs.set(target.variable.name, connection.from);
       const fromType = source.variable.accessType;
       const toType = target.variable.accessType;
-      if (toType === 'Float64' && (fromType === 'Float64' || fromType === 'Float32')) {
-        const conversion = unitConversion(source.member.instance.description, source.variable, target.member.instance.description, target.variable, label);
-        if (fromType === 'Float64') {
-          floats.push({ from: source.member, fromVar: source.variable, to: target.member, toVar: target.variable, ...conversion });
-          return;
-        }
-      } else if (fromType !== toType && !(toType === 'Float64' && /Int/.test(fromType))) {
+      const numericToFloat = (toType === 'Float64' || toType === 'Float32') && /^(Float|Int|UInt)/.test(fromType);
+      if (fromType !== toType && !numericToFloat) {
         throw new FmuError('MASTER_INVALID_SYSTEM', `${what}: ${label} joins a ${source.variable.type} output to a ${target.variable.type} input`);
       }
-      source.member.otherConnections.push({ from: source.variable, to: { member: target.member, variable: target.variable } });
+      const conversion = /^(Float|Int|UInt)/.test(fromType)
+        ? unitConversion(source.member.instance.description, source.variable, target.member.instance.description, target.variable, label)
+        : IDENTITY;
+      if (fromType === 'Float64' && toType === 'Float64') {
+        floats.push({ from: source.member, fromVar: source.variable, to: target.member, toVar: target.variable, ...conversion });
+        return;
+      }
+      if (!conversion.identity && !(toType === 'Float64' || toType === 'Float32')) {
+        throw new FmuError('MASTER_UNIT_MISMATCH', `${what}: ${label} needs a unit conversion, which an integer input cannot take`);
+      }
+      source.member.otherConnections.push({ from: source.variable, to: { member: target.member, variable: target.variable }, conversion });
     });
 
     // Ports and connection arrays, grouped by source member.
@@ -713,7 +718,10 @@ export class CoSimulation {
     const others = member.otherConnections;
     for (let i = 0; i < others.length; i++) {
       const other = others[i]!;
-      other.to.member.instance.setValue(other.to.variable.name, member.instance.getValue(other.from.name));
+      let value = member.instance.getValue(other.from.name);
+      if (!other.conversion.identity) value = other.conversion.scale * Number(value) + other.conversion.offset;
+      else if (typeof value === 'bigint' && other.to.variable.accessType.startsWith('Float')) value = Number(value);
+      other.to.member.instance.setValue(other.to.variable.name, value);
     }
   }
 

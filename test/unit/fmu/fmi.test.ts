@@ -2,6 +2,7 @@
 // from both builds, every FMI 3.0 type, FMU state, errors that leave only free(), freed instances,
 // and formatted log messages (through the FMI 2.0 logger shim and the FMI 3.0 callback).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import koffi from 'koffi';
 import { FmuError } from '../../../nodes/fmu/errors';
@@ -257,6 +258,25 @@ describe('FMI instances', () => {
       callbacks.release();
       unregisterLogHandler(id);
     }
+  });
+
+  it('without the shim, FMI 2.0 messages still arrive (raw format strings)', () => {
+    // A child process, because the shim is looked up once per process.
+    const script = `
+      const { instantiateFmu } = require(${JSON.stringify(require.resolve('../../../nodes/fmu/fmu-library'))});
+      instantiateFmu(${JSON.stringify(testFmuPath('chatty', 2))}, 'raw', { logger: (m) => console.log(JSON.stringify(m)) }).then(({ instance, unload }) => {
+        console.log(JSON.stringify({ formatted: instance.formattedLogs }));
+        instance.enterInitializationMode({ startTime: 0 });
+        instance.exitInitializationMode();
+        instance.doStep(0, 0.25);
+        unload();
+      });`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, TWINFLOW_FMI2_LOGGER: '/nonexistent/libtwinflow_fmi2_logger.so' } });
+    assert.equal(child.status, 0, child.stderr);
+    const lines = child.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(lines[0], { formatted: false });
+    assert.equal(lines.at(-1).message, 'step %d at t=%f from %s: %s %.3e %%');
+    assert.equal(lines.at(-1).instance, 'raw');
   });
 
   it('FMI 3.0 event mode and early return: the controller stops at its ramp-end event', async () => {

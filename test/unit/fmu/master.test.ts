@@ -148,6 +148,33 @@ describe('co-simulation master', () => {
       err.message === 'electrical.current -> controller.temperature: incompatible units A (A) and degC (K)');
   });
 
+  it('connects Int32, Boolean and Float32 variables by value, across FMI versions', async () => {
+    const system: SystemSpec = {
+      fmus: [
+        { name: 'controller', fmu: fmuPath('controller', 2) },
+        { name: 'types', fmu: testFmuPath('typesdemo', 3) },
+        { name: 'thermal', fmu: fmuPath('thermal', 2) },
+      ],
+      connections: [
+        { from: 'controller.state', to: 'types.i32In' },
+        { from: 'types.boolOut', to: 'controller.enable' },
+        { from: 'types.f32Out', to: 'thermal.current' },
+      ],
+    };
+    await withSimulation(system, { stepSize: 0.01 }, (sim) => {
+      assert.equal(sim.read('controller.enable'), true, 'boolOut = !boolIn = true enables the controller');
+      sim.step(3);
+      assert.equal(sim.read('controller.state'), 1);
+      assert.equal(sim.read('types.i32Out'), 2);
+      assert.equal(sim.read('thermal.current'), 1);
+      sim.setInput('types.boolIn', true);
+      sim.step();
+      assert.equal(sim.read('controller.enable'), false);
+      sim.step();
+      assert.equal(sim.read('controller.state'), 0);
+    });
+  });
+
   it('refuses bad systems with the field and the rule', async () => {
     const cases: [SystemSpec, RegExp][] = [
       [{ fmus: [] }, /fmus: the system has no FMU/],
@@ -155,6 +182,7 @@ describe('co-simulation master', () => {
       [{ ...motorSystem(2), connections: [{ from: 'motor.speed', to: 'thermal.current' }] }, /connections\[0\]\.from: no FMU named "motor"/],
       [{ ...motorSystem(2), connections: [{ from: 'electrical.speed', to: 'controller.speed' }, { from: 'electrical.current', to: 'controller.speed' }] }, /controller\.speed is already fed by electrical\.speed/],
       [{ ...motorSystem(2), connections: [{ from: 'electrical.speeed', to: 'controller.speed' }] }, /no variable "speeed"/],
+      [{ ...motorSystem(2), connections: [{ from: 'electrical.speed', to: 'controller.enable' }] }, /joins a Float64 output to a Boolean input/],
     ];
     for (const [system, pattern] of cases) {
       await assert.rejects(CoSimulation.create(system, { stepSize: 0.01 }), (err: unknown) => err instanceof FmuError && pattern.test(err.message));

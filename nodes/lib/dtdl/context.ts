@@ -45,7 +45,6 @@ export function parseContext(
   }
 
   let version: DtdlVersion | undefined;
-  let dtdlIndex = -1;
   let limitless = false;
   let coreLimitsRequested = false;
   let limitExtension: ExtensionDef | undefined;
@@ -85,12 +84,14 @@ export function parseContext(
           sink.add('context-order', itemSource, '@context "dtmi:dtdl:context;4#limitless" must be immediately followed by "dtmi:dtdl:context;4#limits" or a limit extension such as "dtmi:dtdl:limits:onvif;1" (DTDL v4 context rule)');
         }
       }
-      const affiliate = values.slice(0, index).find((v) => typeof v === 'string' && !v.startsWith('dtmi:dtdl:context;'));
+      // v2 tolerates (but discourages) the IoT Central context before its own.
+      const affiliate = values
+        .slice(0, index)
+        .find((v) => typeof v === 'string' && !v.startsWith('dtmi:dtdl:context;') && !(number === 2 && v === IOTCENTRAL_CONTEXT));
       if (affiliate !== undefined) {
         sink.add('context-order', itemSource, `@context "${item}" comes after the extension context "${String(affiliate)}"; DTDL contexts must come first (DTDL context rule)`);
       }
       version = number;
-      dtdlIndex = index;
       return;
     }
     if (!item.startsWith('dtmi:')) {
@@ -104,12 +105,6 @@ export function parseContext(
     if (!item.includes(';')) {
       sink.add('context-invalid', itemSource, `@context value "${item}" has no version number; context specifiers must have one`);
       return;
-    }
-    // The DTDL context must come before any extension context (v2: first, except IoT Central's).
-    if (dtdlIndex < 0 && !(item === IOTCENTRAL_CONTEXT && valuesInclude(values, 'dtmi:dtdl:context;2'))) {
-      if (valuesIncludeDtdl(values)) {
-        sink.add('context-order', itemSource, `@context "${item}" comes before the DTDL context; the DTDL context must come first (DTDL context rule)`);
-      }
     }
     specifiers.push(item);
     const known = KNOWN_EXTENSIONS.get(item);
@@ -167,10 +162,3 @@ export function parseContext(
   return { version: effectiveVersion, limits, extensions, undefinedExtensions, entries, limitless: isLimitless };
 }
 
-function valuesInclude(values: readonly unknown[], text: string): boolean {
-  return values.includes(text);
-}
-
-function valuesIncludeDtdl(values: readonly unknown[]): boolean {
-  return values.some((v) => typeof v === 'string' && DTDL_CONTEXT.test(v));
-}

@@ -143,7 +143,7 @@ export class ElementParser {
       sink.add(
         'version-mismatch',
         at(source, '@context'),
-        `${subjectOfPlace(place())} holds an element written in DTDL v${version}, but an element written in DTDL v${parent.version} may only contain elements of DTDL v${parent.version} or earlier`,
+        `${capitalize(place())} holds an element written in DTDL v${version}, but an element written in DTDL v${parent.version} may only contain elements of DTDL v${parent.version} or earlier`,
         parent.nearestId,
       );
     }
@@ -662,10 +662,6 @@ function whyBadTopic(topic: string): string | undefined {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function subjectOfPlace(place: string): string {
-  return capitalize(place);
 }
 
 /** The name of an element, read leniently before validation so messages can name it. */

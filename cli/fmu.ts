@@ -26,6 +26,7 @@ Options of simulate:
   --log                ask the FMU for debug logging and print all its messages to standard error
   --help               show this help
 
+Booleans are written as 1 and 0; 64-bit integers above 2^53 are rounded to doubles.
 Exit codes: 0 success, 1 the simulation failed, 2 wrong usage.`;
 
 class UsageError extends Error {}

@@ -977,6 +977,14 @@ export class CoSimulation {
     const logLength = this.inputLog.length;
     const counters = [this.discardedSteps, this.loopIterations, this.earlyReturns];
     return () => {
+      this.k = k;
+      this.inputLog.length = logLength;
+      [this.discardedSteps, this.loopIterations, this.earlyReturns] = counters as [number, number, number];
+      const broken = this.members.find((member) => !member.instance.usable);
+      if (broken) {
+        // An FMU failed during the run: FMI allows only freeing it, so the live run cannot go on.
+        throw new FmuError('FMU_INSTANCE_UNUSABLE', `the what-if run left ${broken.name} unusable, so the live simulation cannot be restored`);
+      }
       this.members.forEach((member, i) => {
         member.instance.setState(states[i]!);
         member.instance.freeState(states[i]!);
@@ -984,9 +992,6 @@ export class CoSimulation {
         if (member.outPort) member.outPort.values.set(outputs[i]!);
       });
       this.dirty.set(dirty);
-      this.k = k;
-      this.inputLog.length = logLength;
-      [this.discardedSteps, this.loopIterations, this.earlyReturns] = counters as [number, number, number];
       this.terminatedBy = undefined;
       this.failed = undefined;
     };
@@ -996,12 +1001,22 @@ export class CoSimulation {
     const restore = this.saveAll();
     // States from before the current point will be set again: tell the FMUs.
     this.noSetPrior = false;
+    let result: WhatIfResult | undefined;
+    let failure: unknown;
     try {
-      return { ...this.runAhead(request), method: 'restore' };
-    } finally {
-      this.noSetPrior = true;
-      restore();
+      result = { ...this.runAhead(request), method: 'restore' };
+    } catch (err) {
+      failure = err;
     }
+    this.noSetPrior = true;
+    try {
+      restore();
+    } catch (err) {
+      this.failed ??= err instanceof FmuError ? err : new FmuError('MASTER_USAGE', String(err));
+      failure ??= err;
+    }
+    if (failure !== undefined || !result) throw failure;
+    return result;
   }
 
   private async whatIfByReplay(request: WhatIfRequest): Promise<WhatIfResult> {

@@ -277,6 +277,37 @@ describe('co-simulation master', () => {
     }
   });
 
+  it('what-if: replays from the start when an FMU cannot save its state; an FMU failing in a what-if stops the live run', async () => {
+    const system: SystemSpec = {
+      fmus: [
+        { name: 'thermal', fmu: fmuPath('thermal', 2), parameters: { current: 30 } },
+        { name: 'chatty', fmu: testFmuPath('chatty', 3) },
+      ],
+    };
+    await withSimulation(system, { stepSize: 0.25 }, async (sim) => {
+      sim.step(8);
+      assert.equal(sim.canSaveState, false);
+      await assert.rejects(sim.whatIf({ duration: 1, method: 'restore' }), (err: unknown) => err instanceof FmuError && err.code === 'FMU_UNSUPPORTED' && /chatty cannot save and restore state; use method 'replay'/.test(err.message));
+      const result = await sim.whatIf({ duration: 10, limits: [{ variable: 'thermal.temperature', max: 299 }] });
+      assert.equal(result.method, 'replay');
+      assert.equal(result.startTime, 2);
+      assert.equal(result.verdict, 'unsafe');
+      assert.ok(Math.abs(result.trajectory.values['thermal.temperature']!.at(-1)! - thermalExact(12, 30)) < 1e-10);
+      assert.equal(sim.time, 2);
+    });
+    const failing: SystemSpec = {
+      fmus: [
+        { name: 'thermal', fmu: fmuPath('thermal', 3) },
+        { name: 'faulty', fmu: testFmuPath('faulty', 3), parameters: { failAt: 0.5 } },
+      ],
+    };
+    await withSimulation(failing, { stepSize: 0.1 }, async (sim) => {
+      sim.step(2);
+      await assert.rejects(sim.whatIf({ duration: 1 }), (err: unknown) => err instanceof FmuError && err.code === 'FMU_STATUS_ERROR' && /failing on purpose/.test(err.message));
+      assert.throws(() => sim.step(), /the co-simulation stopped at t=0\.2/);
+    });
+  });
+
   it('batch: a whole experiment with held inputs, columns, a final short step and CSV that reads back exactly', async () => {
     const result = await runBatch(
       { fmus: [{ name: 'thermal', fmu: fmuPath('thermal', 3) }] },

@@ -25,14 +25,16 @@ export const NOMINAL_COOLANT_FLOW_L_PER_MIN = 20;
 export const DEFAULT_AMBIENT_TEMPERATURE_C = 22;
 
 /**
- * Bearing vibration (velocity RMS, mm/s) at which the spindle bearing counts as failed: the
- * ISO 10816 zone C/D boundary for machines of this size. With bearing wear injected, the reading
+ * Bearing vibration (velocity RMS, cm/s) at which the spindle bearing counts as failed: the
+ * ISO 10816 zone C/D boundary for machines of this size (7.1 mm/s). Vibration is in cm/s because
+ * DTDL's QuantitativeTypes has no millimetrePerSecond, and the twin model must describe the
+ * machine with a unit on every quantity. With bearing wear injected, the reading
  * crosses it after about the configured time to failure (within a few percent, depending on
  * speed and load). Use it as the end-of-life threshold for remaining-useful-life estimates.
  */
-export const BEARING_FAILURE_VIBRATION_RMS = 7.1;
-/** Vibration at which a bearing deserves attention (ISO 10816 zone B/C boundary), mm/s. */
-export const BEARING_ALERT_VIBRATION_RMS = 4.5;
+export const BEARING_FAILURE_VIBRATION_RMS = 0.71;
+/** Vibration at which a bearing deserves attention (ISO 10816 zone B/C boundary, 4.5 mm/s), cm/s. */
+export const BEARING_ALERT_VIBRATION_RMS = 0.45;
 /**
  * Bearing temperature (degC) that a failing bearing reaches near the end of its life at working
  * speed. Temperature lags vibration by minutes, so vibration is the primary failure criterion.
@@ -169,9 +171,10 @@ const CURRENT_PER_RPM_A = 0.00055;
 const CURRENT_PER_LOAD_A = 24;
 const CURRENT_PER_ACCELERATION_A = 0.0035;
 const WEAR_FRICTION_CURRENT_A = 1.5;
-const BACKGROUND_VIBRATION = 0.2;
-const SPEED_VIBRATION = 1.0;
-const LOAD_VIBRATION = 0.9;
+// Vibration terms in cm/s.
+const BACKGROUND_VIBRATION = 0.02;
+const SPEED_VIBRATION = 0.1;
+const LOAD_VIBRATION = 0.09;
 /** Speed fraction above which wear vibration no longer depends on speed. */
 const WEAR_FULL_EFFECT_SPEED_FRACTION = 0.25;
 /** Healthy vibration at the reference point the failure time is calibrated on (2/3 of rated speed, half load). */
@@ -201,7 +204,7 @@ interface SensorNoise {
 const SENSOR_NOISE: readonly SensorNoise[] = [
   { absolute: 2, relative: 0.0004 },
   { absolute: 0.08, relative: 0.01 },
-  { absolute: 0.02, relative: 0.03 },
+  { absolute: 0.002, relative: 0.03 },
   { absolute: 0.08, relative: 0 },
   { absolute: 0.05, relative: 0 },
   { absolute: 0.15, relative: 0 },

@@ -181,7 +181,7 @@ const BENCH_ROLE_PERMISSIONS = [
 ];
 
 const LITRE_PER_MINUTE = makeEUInformation('L2', 'L/min', 'litre per minute');
-const MILLIMETRE_PER_SECOND = makeEUInformation('C16', 'mm/s', 'millimetre per second');
+const CENTIMETRE_PER_SECOND = makeEUInformation('2M', 'cm/s', 'centimetre per second');
 
 /** A published variable: how to compute its value from the model's readings. */
 interface Publication {
@@ -366,7 +366,7 @@ class CncOpcUaServer implements CncServer {
     });
     this.publications.push({ variable: speedSetpoint, dataType: DataType.Double, read: (r) => r.spindle.speedSetpoint });
     analog(spindle, 'motorCurrent', 'CNC.spindle.motorCurrent', standardUnits.ampere, { low: 0, high: 60 }, (r) => r.spindle.motorCurrent, 'spindle.motorCurrent');
-    analog(spindle, 'vibrationRms', 'CNC.spindle.vibrationRms', MILLIMETRE_PER_SECOND, { low: 0, high: 20 }, (r) => r.spindle.vibrationRms, 'spindle.vibrationRms');
+    analog(spindle, 'vibrationRms', 'CNC.spindle.vibrationRms', CENTIMETRE_PER_SECOND, { low: 0, high: 2 }, (r) => r.spindle.vibrationRms, 'spindle.vibrationRms');
     analog(spindle, 'bearingTemperature', 'CNC.spindle.bearingTemperature', standardUnits.degree_celsius, { low: 0, high: 150 }, (r) => r.spindle.bearingTemperature, 'spindle.bearingTemperature');
     analog(spindle, 'maxSpeed', 'CNC.spindle.maxSpeed', standardUnits.revolutions_per_minute, { low: 0, high: maxSpeed }, (r) => r.spindle.maxSpeed);
     analog(coolant, 'temperature', 'CNC.coolant.temperature', standardUnits.degree_celsius, { low: 0, high: 100 }, (r) => r.coolant.temperature, 'coolant.temperature');

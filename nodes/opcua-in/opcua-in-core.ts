@@ -19,8 +19,11 @@ function sampleOf(change: ItemChange, twin: TwinRef | undefined, item: ItemSpec 
     ...(change.sourceTime !== undefined ? { sourceTime: change.sourceTime } : {}),
     ...(change.serverTime !== undefined ? { serverTime: change.serverTime } : {}),
     quality: change.quality,
-    statusCode: change.statusCode,
-    ...(item?.nodeId ? { nodeId: item.nodeId } : item?.browsePath ? { browsePath: item.browsePath } : {}),
+    // Where the value came from, kept apart from fields that output nodes act on (opcua-out's nodeId).
+    opcua: {
+      statusCode: change.statusCode,
+      ...(item?.nodeId ? { nodeId: item.nodeId } : item?.browsePath ? { browsePath: item.browsePath } : {}),
+    },
   };
 }
 

@@ -8,10 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startCncServer, type CncServer } from '../../plant/cnc-server';
 import { packageRoot, startNodeRed, type NodeRedProcess } from '../support/node-red-process';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/browser';
 
-const CHROMIUM = process.env.TWINFLOW_CHROMIUM ?? '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialing out, which a closed network refuses.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
 

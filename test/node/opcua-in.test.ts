@@ -63,6 +63,8 @@ describe('opcua-in against the simulated CNC machine', () => {
     const speed = await out.waitFor((m) => m.topic === 'spindle/speed');
     assert.equal(typeof speed.payload, 'number');
     assert.equal(speed.quality, 'good');
+    assert.deepEqual(speed.opcua, { statusCode: 0, nodeId: 'ns=1;s=CNC.spindle.speed' });
+    assert.equal(speed.nodeId, undefined, 'no top-level nodeId that an opcua-out downstream would take as a target');
     assert.deepEqual(speed.twin, { id: 'cnc-1', model: 'dtmi:twinflow:cnc:CNCMachine;1' });
     assert.equal(typeof speed.sourceTime, 'number');
     assert.equal(typeof speed.serverTime, 'number');
@@ -90,7 +92,7 @@ describe('opcua-in against the simulated CNC machine', () => {
     const out = collector(helper.getNode('out'));
     const speed = await out.waitFor((m) => m.topic === 'spindle/speed');
     assert.equal(typeof speed.payload, 'number');
-    assert.equal(speed.browsePath, '/1:CNC/1:spindle/1:speed');
+    assert.deepEqual(speed.opcua, { statusCode: 0, browsePath: '/1:CNC/1:spindle/1:speed' });
   });
 
   it('reports an item the server refuses to Catch nodes and keeps the other items', async () => {

@@ -302,3 +302,39 @@ describe('opcua-endpoint security', () => {
     }
   });
 });
+
+describe('opcua-in with 10,000 items', () => {
+  before(async () => {
+    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+    helper.settings({ userDir: mkdtempSync(path.join(os.tmpdir(), 'twinflow-opcua-10k-')) });
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it('creates all items in batches and delivers every one of them per publish cycle', async () => {
+    const plant = await startCncServer({ port: 0, benchTags: 10_000, tickMs: 500 });
+    try {
+      const items = Array.from({ length: 10_000 }, (_, i) => {
+        const tag = `Tag${String(i).padStart(5, '0')}`;
+        return item(`ns=1;s=Bench.${tag}`, `bench/${tag}`, { samplingInterval: 0 });
+      });
+      await loadFlow(helper, nodes, flow(plant.endpointUrl, items, { outputMode: 'cycle', publishingInterval: 500 }));
+      const out = collector(helper.getNode('out'));
+      const seen = new Set<string>();
+      await eventually(() => {
+        for (const m of out.messages.splice(0)) for (const s of m.payload as { topic: string }[]) seen.add(s.topic);
+        return seen.size === 10_000;
+      }, 'a value from every one of the 10,000 items', 60_000);
+      assert.equal(plant.monitoredItemCount(), 10_000, 'each item exists once on the server');
+      assert.equal(plant.sessionCount(), 1);
+      await eventually(() => statusOf(helper.getNode('in'))?.text?.startsWith('connected · 10000 items'), 'status counts 10,000 items');
+    } finally {
+      await helper.unload();
+      await plant.stop();
+    }
+  });
+});

@@ -1,0 +1,146 @@
+// One twin's state (its document plus what the graph keeps beside it) and the functions that
+// change it. Callers validate first; these only apply, and append the JSON Patch operations that
+// describe what they did. No object is shared between the document and a patch.
+
+import type { LifecycleStage } from './lifecycle';
+import type { ContentEntry, ModelIndex } from './model-index';
+import { cloneJson } from './patch';
+import type { PatchOperation, PropertyMetadata, Quality, RelationshipDocument, TelemetrySample, TwinDocument } from './types';
+
+export class TwinRecord {
+  /** ms of the last sample per telemetry/property path, for the staleness check. */
+  readonly updatedAt = new Map<string, number>();
+  /** Outgoing relationships by relationship id. */
+  readonly outgoing = new Map<string, RelationshipDocument>();
+  /** Incoming relationships by `sourceId \0 relationshipId`. */
+  readonly incoming = new Map<string, RelationshipDocument>();
+  /** Paths the last staleness check found stale, with the ms they became stale. */
+  stale: Map<string, number> | undefined = undefined;
+  /** ms when the staleness watch started for this twin (see staleness.ts). */
+  monitoredSince: number;
+
+  constructor(
+    readonly id: string,
+    readonly index: ModelIndex,
+    public doc: TwinDocument,
+    public version: number,
+    public stage: LifecycleStage,
+    public stageSince: number,
+    monitoredSince: number,
+  ) {
+    this.monitoredSince = monitoredSince;
+  }
+
+  get model(): string {
+    return this.index.dtmi;
+  }
+}
+
+/** A value the graph keeps: copied unless its schema is primitive. */
+export function own(entry: ContentEntry, value: unknown): unknown {
+  return entry.primitive ? value : cloneJson(value);
+}
+
+/** The object holding an entry's value: the twin document or one of its Components. */
+function holderOf(doc: TwinDocument, entry: ContentEntry): Record<string, unknown> & { $metadata: Record<string, PropertyMetadata> } {
+  return (entry.component === undefined ? doc : doc[entry.component]) as Record<string, unknown> & { $metadata: Record<string, PropertyMetadata> };
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A fresh document: system sections, and every Component present with an empty `$metadata`. */
+export function newDocument(id: string, index: ModelIndex, stage: LifecycleStage, iso: string): TwinDocument {
+  const doc: TwinDocument = {
+    $dtId: id,
+    $etag: '',
+    $metadata: { $model: index.dtmi, $lastUpdateTime: iso },
+    $lifecycle: { stage, since: iso },
+    $telemetry: {},
+  };
+  for (const c of index.components) doc[c.name] = { $metadata: {} };
+  return doc;
+}
+
+export function readValue(doc: TwinDocument, entry: ContentEntry): unknown {
+  if (entry.kind === 'Telemetry') return doc.$telemetry[entry.path]?.value;
+  const holder = holderOf(doc, entry);
+  return hasOwn.call(holder, entry.name) ? holder[entry.name] : undefined;
+}
+
+export function readMetadata(doc: TwinDocument, entry: ContentEntry): PropertyMetadata | undefined {
+  const meta = holderOf(doc, entry).$metadata;
+  return hasOwn.call(meta, entry.name) ? meta[entry.name] : undefined;
+}
+
+export function applyTelemetry(doc: TwinDocument, entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, quality: Quality, ops: PatchOperation[]): void {
+  const section = doc.$telemetry;
+  const existed = hasOwn.call(section, entry.path);
+  const stored: TelemetrySample = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
+  section[entry.path] = stored;
+  const copy: TelemetrySample = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
+  ops.push({ op: existed ? 'replace' : 'add', path: entry.pointer, value: copy });
+}
+
+/** Sets one metadata field, emitting add or replace. */
+function setMeta(meta: PropertyMetadata, entry: ContentEntry, field: keyof PropertyMetadata, value: string | number, ops: PatchOperation[]): void {
+  ops.push({ op: meta[field] === undefined ? 'add' : 'replace', path: entry.metaPointers[field], value });
+  (meta as Record<string, unknown>)[field] = value;
+}
+
+function clearMeta(meta: PropertyMetadata, entry: ContentEntry, field: keyof PropertyMetadata, ops: PatchOperation[]): void {
+  if (meta[field] === undefined) return;
+  ops.push({ op: 'remove', path: entry.metaPointers[field] });
+  delete meta[field];
+}
+
+/** The entry's metadata object, created (with an `add` of `initial`) when the property has none yet. */
+function metaFor(holder: { $metadata: Record<string, PropertyMetadata> }, entry: ContentEntry): PropertyMetadata | undefined {
+  return hasOwn.call(holder.$metadata, entry.name) ? holder.$metadata[entry.name] : undefined;
+}
+
+export function applyReported(doc: TwinDocument, entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, ops: PatchOperation[]): void {
+  const holder = holderOf(doc, entry);
+  const existed = hasOwn.call(holder, entry.name);
+  holder[entry.name] = own(entry, value);
+  ops.push({ op: existed ? 'replace' : 'add', path: entry.pointer, value: own(entry, value) });
+  const meta = metaFor(holder, entry);
+  if (meta === undefined) {
+    const created: PropertyMetadata = sourceIso === undefined ? { lastUpdateTime: iso } : { lastUpdateTime: iso, sourceTime: sourceIso };
+    holder.$metadata[entry.name] = created;
+    ops.push({ op: 'add', path: entry.metadataPointer, value: { ...created } });
+    return;
+  }
+  setMeta(meta, entry, 'lastUpdateTime', iso, ops);
+  if (sourceIso !== undefined) setMeta(meta, entry, 'sourceTime', sourceIso, ops);
+  else clearMeta(meta, entry, 'sourceTime', ops);
+}
+
+export function applyDesired(doc: TwinDocument, entry: ContentEntry, value: unknown, version: number, ops: PatchOperation[]): void {
+  const holder = holderOf(doc, entry);
+  const meta = metaFor(holder, entry);
+  if (meta === undefined) {
+    holder.$metadata[entry.name] = { desiredValue: own(entry, value), desiredVersion: version };
+    ops.push({ op: 'add', path: entry.metadataPointer, value: { desiredValue: own(entry, value), desiredVersion: version } });
+    return;
+  }
+  ops.push({ op: hasOwn.call(meta, 'desiredValue') ? 'replace' : 'add', path: entry.metaPointers.desiredValue, value: own(entry, value) });
+  meta.desiredValue = own(entry, value);
+  setMeta(meta, entry, 'desiredVersion', version, ops);
+}
+
+export interface Acknowledgement {
+  /** The desired version this answers. */
+  version: number;
+  /** 200 done, 202 in progress, 4xx/5xx failed. */
+  code: number;
+  description?: string;
+}
+
+export function applyAck(doc: TwinDocument, entry: ContentEntry, ack: Acknowledgement, ops: PatchOperation[]): void {
+  // Only called after a desired value exists, so the metadata object does too.
+  const meta = metaFor(holderOf(doc, entry), entry) as PropertyMetadata;
+  setMeta(meta, entry, 'ackVersion', ack.version, ops);
+  setMeta(meta, entry, 'ackCode', ack.code, ops);
+  if (ack.description !== undefined) setMeta(meta, entry, 'ackDescription', ack.description, ops);
+  else clearMeta(meta, entry, 'ackDescription', ops);
+}

@@ -1,0 +1,273 @@
+// Child process of the OPC UA benchmark: runs ONE row (one client) against the simulator and
+// measures it from the inside: set-up time, values per second and latency at the twin, its own
+// CPU and memory. Talks to the parent over IPC: `window-start` and `window-end` (so the parent
+// can measure the server's CPU over the same window), then `result`.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import {
+  AttributeIds,
+  ClientMonitoredItemGroup,
+  OPCUACertificateManager,
+  OPCUAClient,
+  TimestampsToReturn,
+  type DataValue,
+} from 'node-opcua';
+import { certificateManagerFor } from '../../nodes/opcua-endpoint/opcua-connection';
+import { NodeRedHost, type LogEntry } from './node-red-host';
+import { benchNodeId, contribFlow, contribNodeFiles, contribSubscribeMessage, twinflowFlow, twinflowNodeFiles, type BenchItems } from './flows';
+import { Recorder, setActiveRecorder, type WindowStats } from './recorder';
+
+export type RowId = 'bare' | 'twinflow-cycle' | 'twinflow-change' | 'contrib';
+
+export interface ClientConfig {
+  row: RowId;
+  endpointUrl: string;
+  items: BenchItems;
+  warmupSeconds: number;
+  windowSeconds: number;
+  setupTimeoutSeconds: number;
+  /** an empty folder of this row's own: Node-RED user directory, PKI */
+  workDir: string;
+  root: string;
+  contribDir: string;
+}
+
+export interface ClientResult {
+  row: RowId;
+  setupMs: number | null;
+  itemsReported: number;
+  window: WindowStats;
+  cpuPercent: number;
+  rssMb: number;
+  rssPeakMb: number;
+  heapUsedMb: number;
+  eventLoopDelayP99Ms: number;
+  nodeOpcuaVersion: string;
+  warnings: LogEntry[];
+  error?: string;
+}
+
+/** One running row: what to stop afterwards, and what it logged. */
+interface RunningRow {
+  nodeOpcuaVersion: string;
+  warnings(): LogEntry[];
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function send(message: Record<string, unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) resolve();
+    else process.send(message, () => resolve());
+  });
+}
+
+/**
+ * A throwaway session with the row's own certificate manager (and node-opcua copy) before the
+ * clock starts: creating the client certificate once is a first-run cost, not set-up time.
+ */
+async function prime(create: () => { connect(url: string): Promise<void>; createSession(): Promise<{ close(): Promise<void> }>; disconnect(): Promise<void> }, endpointUrl: string): Promise<void> {
+  const client = create();
+  await client.connect(endpointUrl);
+  const session = await client.createSession();
+  await session.close();
+  await client.disconnect();
+}
+
+function nodeOpcuaVersion(fromDir: string): string {
+  try {
+    const manifest = require.resolve('node-opcua/package.json', { paths: [fromDir] });
+    return (require(manifest) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---- rows -------------------------------------------------------------------------------------
+
+/** The practical limit: one session, one subscription, one ClientMonitoredItemGroup, a counter. */
+async function startBare(config: ClientConfig, recorderFor: () => Recorder): Promise<RunningRow> {
+  const { items } = config;
+  const pki = new OPCUACertificateManager({ rootFolder: path.join(config.workDir, 'pki'), automaticallyAcceptUnknownCertificate: true });
+  await pki.initialize();
+  const options = { endpointMustExist: false, clientCertificateManager: pki, keepSessionAlive: true, connectionStrategy: { maxRetry: 3, initialDelay: 250 } };
+  await prime(() => OPCUAClient.create(options), config.endpointUrl);
+
+  const recorder = recorderFor();
+  const client = OPCUAClient.create(options);
+  await client.connect(config.endpointUrl);
+  const session = await client.createSession();
+  const subscription = await session.createSubscription2({
+    requestedPublishingInterval: items.publishingInterval,
+    requestedLifetimeCount: 60,
+    requestedMaxKeepAliveCount: 10,
+    maxNotificationsPerPublish: 0,
+    publishingEnabled: true,
+    priority: 10,
+  });
+  const toMonitor = Array.from({ length: items.count }, (_, i) => ({ nodeId: benchNodeId(i), attributeId: AttributeIds.Value }));
+  const group = ClientMonitoredItemGroup.create(
+    subscription,
+    toMonitor,
+    { samplingInterval: items.samplingInterval, queueSize: 1, discardOldest: true },
+    TimestampsToReturn.Both,
+  );
+  group.on('changed', (_item: unknown, dataValue: DataValue, index: number) => {
+    recorder.value(index, dataValue.sourceTimestamp?.getTime(), Date.now());
+  });
+  return {
+    nodeOpcuaVersion: nodeOpcuaVersion(config.root),
+    warnings: () => [],
+    stop: async () => {
+      await subscription.terminate().catch(() => undefined);
+      await session.close().catch(() => undefined);
+      await client.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+/** Twinflow: opcua-endpoint + opcua-in in Node-RED, wired into the twin stand-in. */
+async function startTwinflow(config: ClientConfig, recorderFor: () => Recorder, outputMode: 'cycle' | 'change'): Promise<RunningRow> {
+  const userDir = path.join(config.workDir, 'node-red');
+  mkdirSync(userDir, { recursive: true });
+  const host = await NodeRedHost.start(userDir, twinflowNodeFiles(config.root));
+  try {
+    // The endpoint node keeps its PKI in <userDir>/twinflow-pki and shares one manager per folder.
+    const pki = await certificateManagerFor(path.join(userDir, 'twinflow-pki'));
+    pki.automaticallyAcceptUnknownCertificate = true;
+    await prime(() => OPCUAClient.create({ applicationName: 'Twinflow', clientName: 'Twinflow', endpointMustExist: false, clientCertificateManager: pki, connectionStrategy: { maxRetry: 3, initialDelay: 250 } }), config.endpointUrl);
+    const flow = twinflowFlow(config.endpointUrl, config.items, outputMode);
+    recorderFor();
+    await host.deploy(flow);
+  } catch (err) {
+    await host.stop().catch(() => undefined);
+    throw err;
+  }
+  return { nodeOpcuaVersion: nodeOpcuaVersion(config.root), warnings: () => host.warnings, stop: () => host.stop() };
+}
+
+/** node-red-contrib-opcua: OpcUa-Endpoint + OpcUa-Client (subscribe, topic `multiple`) in Node-RED. */
+async function startContrib(config: ClientConfig, recorderFor: () => Recorder): Promise<RunningRow> {
+  const userDir = path.join(config.workDir, 'node-red');
+  mkdirSync(userDir, { recursive: true });
+  const host = await NodeRedHost.start(userDir, contribNodeFiles(config.root, config.contribDir));
+  try {
+    // Its own node-opcua and its own (process-wide) certificate manager, under XDG_CONFIG_HOME,
+    // which the parent points at this run's temporary folder.
+    const contribOpcua = require(require.resolve('node-opcua', { paths: [config.contribDir] })) as typeof import('node-opcua');
+    const utils = require(path.join(config.contribDir, 'opcua', 'utils.js')) as { createClientCertificateManager(): OPCUACertificateManager };
+    const pki = utils.createClientCertificateManager();
+    await pki.initialize();
+    await prime(() => contribOpcua.OPCUAClient.create({ endpointMustExist: false, clientCertificateManager: pki as never, connectionStrategy: { maxRetry: 3, initialDelay: 250 } }), config.endpointUrl);
+    recorderFor();
+    await host.deploy(contribFlow(config.endpointUrl, config.items));
+    // What the example's inject ("once") and function node do: one message with every NodeId.
+    const source = host.getNode<{ receive(msg: unknown): void }>('source');
+    if (!source) throw new Error(`the OpcUa-Client node did not start; Node-RED logged: ${host.warnings.map((w) => w.text).join(' | ')}`);
+    source.receive(contribSubscribeMessage(config.items));
+  } catch (err) {
+    await host.stop().catch(() => undefined);
+    throw err;
+  }
+  return { nodeOpcuaVersion: nodeOpcuaVersion(config.contribDir), warnings: () => host.warnings, stop: () => host.stop() };
+}
+
+// ---- measuring --------------------------------------------------------------------------------
+
+async function run(config: ClientConfig): Promise<ClientResult> {
+  let recorder: Recorder | undefined;
+  // The clock starts when the row is about to make its first request for the items.
+  const recorderFor = () => {
+    recorder = new Recorder(config.items.count);
+    setActiveRecorder(recorder);
+    return recorder;
+  };
+  let row: RunningRow;
+  switch (config.row) {
+    case 'bare':
+      row = await startBare(config, recorderFor);
+      break;
+    case 'twinflow-cycle':
+      row = await startTwinflow(config, recorderFor, 'cycle');
+      break;
+    case 'twinflow-change':
+      row = await startTwinflow(config, recorderFor, 'change');
+      break;
+    case 'contrib':
+      row = await startContrib(config, recorderFor);
+      break;
+  }
+  const rec = recorder!;
+  let error: string | undefined;
+  try {
+    await rec.allSeen(config.setupTimeoutSeconds * 1000);
+  } catch (err) {
+    // Measured anyway: a row that never reports every item still has a throughput.
+    error = (err as Error).message;
+  }
+  await send({ type: 'setup', setupMs: rec.setupMs ?? null, itemsReported: rec.itemsSeen });
+  await sleep(config.warmupSeconds * 1000);
+
+  (globalThis as { gc?: () => void }).gc?.();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  await send({ type: 'window-start' });
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  let rssPeak = process.memoryUsage.rss();
+  const rssTimer = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  }, 500);
+  loopDelay.enable();
+  rec.startWindow();
+  await sleep(config.windowSeconds * 1000);
+  const window = rec.stopWindow();
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - wall0;
+  loopDelay.disable();
+  clearInterval(rssTimer);
+  const memory = process.memoryUsage();
+  await send({ type: 'window-end' });
+
+  const result: ClientResult = {
+    row: config.row,
+    setupMs: rec.setupMs ?? null,
+    itemsReported: rec.itemsSeen,
+    window,
+    cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    rssMb: memory.rss / 2 ** 20,
+    rssPeakMb: Math.max(rssPeak, memory.rss) / 2 ** 20,
+    heapUsedMb: memory.heapUsed / 2 ** 20,
+    eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    nodeOpcuaVersion: row.nodeOpcuaVersion,
+    warnings: row.warnings().slice(0, 10),
+    ...(error ? { error } : {}),
+  };
+  await withTimeout(row.stop(), 10_000).catch(() => undefined);
+  return result;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+if (require.main === module) {
+  // A parent that died must not leave a client behind.
+  process.on('disconnect', () => process.exit(1));
+  const config = JSON.parse(process.argv[2] ?? '{}') as ClientConfig;
+  run(config).then(
+    async (result) => {
+      await send({ type: 'result', result });
+      // Some clients keep sockets or timers after close (contrib's disconnect); the result is out.
+      process.exit(0);
+    },
+    async (err: unknown) => {
+      await send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,397 @@
+// OPC UA into the twin: Twinflow's opcua-in (inside Node-RED) against a bare node-opcua client
+// (the practical limit) and against node-red-contrib-opcua (what a Node-RED user would pick),
+// all against the simulated CNC machine's bench tags, in one run.
+//
+// Every row gets a fresh simulator in its own process and runs its client in another, so each
+// process's CPU is its own: the server's is read from /proc over the same window as the client's.
+// Rows run one after another. Two configurations: the issue's (10,000 items sampled every 100 ms,
+// which saturates node-opcua's server) and one the server sustains (10,000 items reported on
+// change, values changing every 500 ms), so the clients can be compared.
+//
+// Environment (seconds): TWINFLOW_BENCH_OPCUA_WINDOW (measurement window, default 20),
+// TWINFLOW_BENCH_OPCUA_WARMUP (after set-up, default 5), TWINFLOW_BENCH_OPCUA_SETUP_TIMEOUT
+// (default 120); TWINFLOW_BENCH_OPCUA_CONFIGS and TWINFLOW_BENCH_OPCUA_ROWS (comma-separated ids,
+// default all); TWINFLOW_BENCH_OPCUA_OUT (default bench/results/opcua.json).
+// A quick run: TWINFLOW_BENCH_OPCUA_WINDOW=5 TWINFLOW_BENCH_OPCUA_WARMUP=2 (about a minute).
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../test/support/ports';
+import type { ClientConfig, ClientResult, RowId } from './client';
+import type { ServerConfig } from './server';
+import { cpuPercentBetween, cpuSnapshot, rssMb, type CpuSnapshot } from './proc';
+
+interface BenchConfig {
+  id: string;
+  description: string;
+  items: number;
+  tickMs: number;
+  publishingInterval: number;
+  samplingInterval: number;
+}
+
+const CONFIGS: BenchConfig[] = [
+  {
+    id: 'sampled-100ms',
+    description: '10,000 items sampled every 100 ms, values changing every 100 ms (the issue)',
+    items: 10_000,
+    tickMs: 100,
+    publishingInterval: 100,
+    samplingInterval: 100,
+  },
+  {
+    id: 'on-change-500ms',
+    description: '10,000 items reported on change (samplingInterval 0), values changing every 500 ms',
+    items: 10_000,
+    tickMs: 500,
+    publishingInterval: 100,
+    samplingInterval: 0,
+  },
+  {
+    id: 'sampled-100ms-2k',
+    description: '2,000 items sampled every 100 ms, values changing every 100 ms',
+    items: 2_000,
+    tickMs: 100,
+    publishingInterval: 100,
+    samplingInterval: 100,
+  },
+];
+
+const ROWS: { id: RowId; label: string }[] = [
+  { id: 'bare', label: 'bare node-opcua client (1 session, 1 subscription, 1 ClientMonitoredItemGroup)' },
+  { id: 'twinflow-cycle', label: 'Twinflow opcua-in, one message per publish cycle, into the twin stand-in' },
+  { id: 'twinflow-change', label: 'Twinflow opcua-in, one message per change, into the twin stand-in' },
+  { id: 'contrib', label: 'node-red-contrib-opcua OpcUa-Client subscribe "multiple", into the twin stand-in' },
+];
+
+const TARGETS = {
+  /** Twinflow's sustained throughput at least this share of the bare client's */
+  ofBare: 0.9,
+  /** and at least this many times node-red-contrib-opcua's */
+  overContrib: 20,
+  /** p99 source-to-twin latency minus the publishing interval, below this */
+  addedLatencyMs: 50,
+  /** set-up time no slower than the bare client's */
+  setupOfBare: 1,
+};
+
+interface RowResult extends ClientResult {
+  label: string;
+  serverCpuPercent: number;
+  serverRssMb: number;
+}
+
+function envNumber(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: "${text}" must be a positive number of seconds`);
+  return value;
+}
+
+function envList<T extends string>(name: string, known: readonly T[]): T[] {
+  const text = process.env[name];
+  if (!text) return [...known];
+  const wanted = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of wanted) {
+    if (!known.includes(id as T)) throw new Error(`${name}: "${id}" is not one of ${known.join(', ')}`);
+  }
+  return wanted as T[];
+}
+
+function repositoryRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'node-red-contrib-twinflow') return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no node-red-contrib-twinflow checkout above ${__dirname}`);
+  }
+}
+
+// ---- child processes --------------------------------------------------------------------------
+
+const children = new Set<ChildProcess>();
+
+function killChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+process.on('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
+
+function forkChild(script: string, arg: unknown, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = fork(path.join(__dirname, script), [JSON.stringify(arg)], {
+    env,
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.connected) child.send({ type: 'stop' });
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+function startServer(config: ServerConfig, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; endpointUrl: string }> {
+  const child = forkChild('server.js', config, env);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the simulator did not start within 120 s')), 120_000);
+    child.on('message', (message: { type?: string; endpointUrl?: string }) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve({ child, endpointUrl: message.endpointUrl! });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the simulator exited with code ${code} before it was ready`));
+    });
+  });
+}
+
+/** Runs one client row to its result, measuring the server's CPU over the client's window. */
+function runClient(config: ClientConfig, serverPid: number, env: NodeJS.ProcessEnv, deadlineMs: number): Promise<RowResult> {
+  const child = forkChild('client.js', config, env);
+  return new Promise((resolve, reject) => {
+    let start: CpuSnapshot | undefined;
+    let serverCpuPercent = Number.NaN;
+    let serverRss = Number.NaN;
+    let settled = false;
+    const finish = (err: Error | undefined, result?: RowResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        child.kill('SIGKILL');
+        reject(err);
+      } else {
+        resolve(result!);
+      }
+    };
+    const timer = setTimeout(() => finish(new Error(`the ${config.row} client did not finish within ${deadlineMs / 1000} s`)), deadlineMs);
+    child.on('message', (message: { type?: string; result?: ClientResult; message?: string; setupMs?: number | null; itemsReported?: number }) => {
+      switch (message.type) {
+        case 'setup':
+          process.stdout.write(`  ${config.row}: ${message.itemsReported} items reporting after ${message.setupMs === null ? '(not all)' : `${((message.setupMs ?? 0) / 1000).toFixed(2)} s`}\n`);
+          break;
+        case 'window-start':
+          start = cpuSnapshot(serverPid);
+          break;
+        case 'window-end':
+          if (start) serverCpuPercent = cpuPercentBetween(start, cpuSnapshot(serverPid));
+          serverRss = rssMb(serverPid);
+          break;
+        case 'result':
+          finish(undefined, { ...message.result!, label: ROWS.find((r) => r.id === config.row)!.label, serverCpuPercent, serverRssMb: serverRss });
+          break;
+        case 'error':
+          finish(new Error(`the ${config.row} client failed: ${message.message}`));
+          break;
+      }
+    });
+    child.on('exit', (code) => finish(new Error(`the ${config.row} client exited with code ${code} without a result`)));
+  });
+}
+
+// ---- report -----------------------------------------------------------------------------------
+
+interface Ratios {
+  twinflowCycleOfBare: number;
+  twinflowChangeOfBare: number;
+  twinflowCycleOverContrib: number;
+  twinflowChangeOverContrib: number;
+  /** p99 source-to-twin minus the publishing interval, per row */
+  addedLatencyMs: Partial<Record<RowId, number>>;
+  /** p99 minus the bare client's p99: what the path into the twin adds */
+  p99OverBareMs: Partial<Record<RowId, number>>;
+  setupOfBare: Partial<Record<RowId, number>>;
+}
+
+function ratiosOf(config: BenchConfig, rows: RowResult[]): Ratios {
+  const by = (id: RowId) => rows.find((r) => r.row === id);
+  const rate = (id: RowId) => by(id)?.window.valuesPerSecond ?? Number.NaN;
+  const ratios: Ratios = {
+    twinflowCycleOfBare: rate('twinflow-cycle') / rate('bare'),
+    twinflowChangeOfBare: rate('twinflow-change') / rate('bare'),
+    twinflowCycleOverContrib: rate('twinflow-cycle') / rate('contrib'),
+    twinflowChangeOverContrib: rate('twinflow-change') / rate('contrib'),
+    addedLatencyMs: {},
+    p99OverBareMs: {},
+    setupOfBare: {},
+  };
+  const bare = by('bare');
+  for (const row of rows) {
+    ratios.addedLatencyMs[row.row] = row.window.p99Ms - config.publishingInterval;
+    if (bare) {
+      ratios.p99OverBareMs[row.row] = row.window.p99Ms - bare.window.p99Ms;
+      ratios.setupOfBare[row.row] = row.setupMs !== null && bare.setupMs !== null ? row.setupMs / bare.setupMs : Number.NaN;
+    }
+  }
+  return ratios;
+}
+
+const fmt = (value: number | null | undefined, digits = 0) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+function printConfig(config: BenchConfig, rows: RowResult[], ratios: Ratios): void {
+  const produced = (config.items * 1000) / config.tickMs;
+  console.log(`\n${config.id}: ${config.description}; publishing interval ${config.publishingInterval} ms; ${fmt(produced)} value changes/s produced`);
+  const header = ['row', 'setup s', 'values/s', 'of produced', 'p50 ms', 'p99 ms', 'client CPU %', 'client RSS MB', 'server CPU %'];
+  const table = rows.map((r) => [
+    r.row,
+    r.setupMs === null ? `>${fmt(r.itemsReported)} items` : fmt(r.setupMs / 1000, 2),
+    fmt(r.window.valuesPerSecond),
+    `${fmt((r.window.valuesPerSecond / produced) * 100, 1)} %`,
+    fmt(r.window.p50Ms),
+    fmt(r.window.p99Ms),
+    fmt(r.cpuPercent),
+    fmt(r.rssMb),
+    fmt(r.serverCpuPercent),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  for (const r of rows) {
+    if (r.error) console.log(`  ${r.row}: ${r.error}`);
+    for (const w of r.warnings.slice(0, 3)) console.log(`  ${r.row} logged (${w.level}): ${w.text.slice(0, 200)}`);
+  }
+  const has = (id: RowId) => rows.some((r) => r.row === id);
+  const out: [string, string][] = [];
+  for (const mode of ['cycle', 'change'] as const) {
+    const id: RowId = mode === 'cycle' ? 'twinflow-cycle' : 'twinflow-change';
+    if (!has(id)) continue;
+    const ofBare = mode === 'cycle' ? ratios.twinflowCycleOfBare : ratios.twinflowChangeOfBare;
+    const overContrib = mode === 'cycle' ? ratios.twinflowCycleOverContrib : ratios.twinflowChangeOverContrib;
+    if (has('bare')) out.push([`Twinflow (${mode}) / bare throughput`, `${fmt(ofBare, 2)} (target >= ${TARGETS.ofBare}: ${mark(ofBare >= TARGETS.ofBare)})`]);
+    if (has('contrib')) out.push([`Twinflow (${mode}) / contrib throughput`, `${fmt(overContrib, 1)} x (target >= ${TARGETS.overContrib}: ${mark(overContrib >= TARGETS.overContrib)})`]);
+    const added = ratios.addedLatencyMs[id]!;
+    out.push([`Twinflow (${mode}) p99 - publishing interval`, `${fmt(added)} ms (target < ${TARGETS.addedLatencyMs}: ${mark(added < TARGETS.addedLatencyMs)})`]);
+    if (has('bare')) {
+      out.push([`Twinflow (${mode}) p99 - bare p99`, `${fmt(ratios.p99OverBareMs[id])} ms`]);
+      const setup = ratios.setupOfBare[id]!;
+      out.push([`Twinflow (${mode}) setup / bare setup`, `${fmt(setup, 2)} (target <= ${TARGETS.setupOfBare}: ${mark(setup <= TARGETS.setupOfBare)})`]);
+    }
+  }
+  if (has('bare')) out.push(['bare p99 - publishing interval', `${fmt(ratios.addedLatencyMs.bare)} ms`]);
+  if (has('contrib')) out.push(['contrib p99 - publishing interval', `${fmt(ratios.addedLatencyMs.contrib)} ms`]);
+  const width = Math.max(...out.map(([k]) => k.length));
+  for (const [k, v] of out) console.log(`  ${k.padEnd(width)}  ${v}`);
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const root = repositoryRoot();
+  const contribDir = path.join(root, 'bench', 'deps', 'node_modules', 'node-red-contrib-opcua');
+  if (!existsSync(path.join(contribDir, 'package.json'))) {
+    throw new Error(`node-red-contrib-opcua is not installed in bench/deps: run "npm run bench -- opcua" (it installs it) or "npm ci" in bench/deps`);
+  }
+  const contribVersion = (JSON.parse(readFileSync(path.join(contribDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const windowSeconds = envNumber('TWINFLOW_BENCH_OPCUA_WINDOW', 20);
+  const warmupSeconds = envNumber('TWINFLOW_BENCH_OPCUA_WARMUP', 5);
+  const setupTimeoutSeconds = envNumber('TWINFLOW_BENCH_OPCUA_SETUP_TIMEOUT', 120);
+  const configIds = envList('TWINFLOW_BENCH_OPCUA_CONFIGS', CONFIGS.map((c) => c.id));
+  const rowIds = envList('TWINFLOW_BENCH_OPCUA_ROWS', ROWS.map((r) => r.id));
+  const outFile = process.env.TWINFLOW_BENCH_OPCUA_OUT || path.join(root, 'bench', 'results', 'opcua.json');
+
+  const cpus = os.cpus();
+  const machine = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.type()} ${os.release()}` };
+  const date = new Date().toISOString();
+  const loadAtStart = os.loadavg();
+  console.log(`OPC UA into the twin: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${date}`);
+  console.log(`load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; warm-up ${warmupSeconds} s, window ${windowSeconds} s; node-red-contrib-opcua ${contribVersion}`);
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'twinflow-bench-opcua-'));
+  // Every PKI any client or the server creates (node-opcua's defaults, node-red-contrib-opcua's)
+  // lands under this run's temporary folder, never in the user's ~/.config.
+  const env = { ...process.env, XDG_CONFIG_HOME: path.join(tmp, 'config') };
+  const results: { config: BenchConfig; producedPerSecond: number; rows: RowResult[]; ratios: Ratios }[] = [];
+  try {
+    for (const config of CONFIGS.filter((c) => configIds.includes(c.id as never))) {
+      const rows: RowResult[] = [];
+      console.log(`\n${config.id}: ${config.description}`);
+      for (const row of ROWS.filter((r) => rowIds.includes(r.id))) {
+        const workDir = path.join(tmp, `${config.id}-${row.id}`);
+        mkdirSync(workDir, { recursive: true });
+        const port = await freePort();
+        const server = await startServer({ port, benchTags: config.items, tickMs: config.tickMs, pkiDir: path.join(tmp, 'server-pki') }, env);
+        try {
+          const clientConfig: ClientConfig = {
+            row: row.id,
+            endpointUrl: server.endpointUrl,
+            items: { count: config.items, publishingInterval: config.publishingInterval, samplingInterval: config.samplingInterval },
+            warmupSeconds,
+            windowSeconds,
+            setupTimeoutSeconds,
+            workDir,
+            root,
+            contribDir,
+          };
+          const deadline = (setupTimeoutSeconds + warmupSeconds + windowSeconds + 90) * 1000;
+          const result = await runClient(clientConfig, server.child.pid!, env, deadline);
+          rows.push(result);
+        } catch (err) {
+          console.log(`  ${row.id}: FAILED: ${(err as Error).message}`);
+        } finally {
+          await stopChild(server.child);
+        }
+      }
+      const ratios = ratiosOf(config, rows);
+      results.push({ config, producedPerSecond: (config.items * 1000) / config.tickMs, rows, ratios });
+    }
+  } finally {
+    killChildren();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const loadAtEnd = os.loadavg();
+  console.log(`\n=== results (${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${date}) ===`);
+  for (const { config, rows, ratios } of results) printConfig(config, rows, ratios);
+  console.log(`\nload average at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`);
+
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(
+    outFile,
+    `${JSON.stringify(
+      {
+        benchmark: 'bench/opcua/opcua.bench.ts',
+        date,
+        machine,
+        loadAverage: { start: loadAtStart, end: loadAtEnd },
+        settings: { warmupSeconds, windowSeconds, setupTimeoutSeconds, contribVersion },
+        targets: TARGETS,
+        configs: results,
+      },
+      (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : typeof value === 'number' ? Math.round(value * 100) / 100 : value),
+      2,
+    )}\n`,
+  );
+  console.log(`results written to ${path.relative(process.cwd(), outFile) || outFile}`);
+  const failed = results.some((r) => r.rows.length < rowIds.length);
+  if (failed) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  killChildren();
+  process.exit(1);
+});

@@ -43,6 +43,8 @@ export interface ContentEntry {
   readonly primitive: boolean;
   readonly content: TelemetryInfo | PropertyInfo | CommandInfo | RelationshipInfo;
   readonly limits: readonly LimitRule[];
+  /** Position of a Telemetry or Property in a twin's `updatedAt` array; -1 for others. */
+  readonly slot: number;
 }
 
 /** True when a rule's `model` names `twinModel`, one of its ancestors, or (without version) any version of them. */
@@ -69,6 +71,8 @@ export class ModelIndex {
   readonly components: readonly { name: string; schema: string }[];
   readonly telemetryPaths: readonly string[];
   readonly propertyPaths: readonly string[];
+  /** Telemetry and Property paths by their slot in a twin's `updatedAt` array. */
+  readonly slots: ReadonlyMap<string, number>;
   private readonly entries = new Map<string, ContentEntry>();
 
   constructor(
@@ -93,6 +97,7 @@ export class ModelIndex {
     }
     this.telemetryPaths = telemetry;
     this.propertyPaths = properties;
+    this.slots = new Map([...telemetry, ...properties].map((path, i) => [path, i]));
   }
 
   /** The entry for a path, or a TwinError naming what is wrong with it. */
@@ -153,6 +158,7 @@ export class ModelIndex {
       primitive: schema !== undefined && isPrimitive(schema),
       content: resolved,
       limits,
+      slot: this.slots.get(path) ?? -1,
     };
     if (component !== undefined) (entry as { component?: string }).component = component;
     return entry;

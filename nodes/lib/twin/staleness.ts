@@ -140,7 +140,7 @@ export class StalenessWatch {
   }
 
   private evaluate(twin: TwinRecord, watch: Watch, now: number): StalePath | undefined {
-    const last = twin.updatedAt.get(watch.path);
+    const last = twin.lastUpdate(watch.path);
     const since = last === undefined ? twin.monitoredSince : Math.max(last, twin.monitoredSince);
     const age = now - since;
     if (age <= watch.maxAge) return undefined;
@@ -170,7 +170,7 @@ export class StalenessWatch {
           out.push(this.transition(twin, watch.path, true, watch.maxAge, found.age, now, found.message, found.lastUpdate));
         } else if (!found && was) {
           twin.stale?.delete(watch.path);
-          const last = twin.updatedAt.get(watch.path);
+          const last = twin.lastUpdate(watch.path);
           const age = last === undefined ? now - twin.monitoredSince : now - last;
           out.push(this.transition(twin, watch.path, false, watch.maxAge, age, now, `${watch.path}: fresh again (last value ${seconds(age)} old)`, last));
         }
@@ -180,7 +180,7 @@ export class StalenessWatch {
         for (const path of [...twin.stale.keys()]) {
           if (watched.has(path)) continue;
           twin.stale.delete(path);
-          const last = twin.updatedAt.get(path);
+          const last = twin.lastUpdate(path);
           const why = monitored ? 'no staleness rule applies any more' : `the twin is ${twin.stage}, which is not monitored`;
           out.push(this.transition(twin, path, false, 0, last === undefined ? 0 : now - last, now, `${path}: no longer watched (${why})`, last));
         }

@@ -298,7 +298,7 @@ export class TwinGraph {
     const ignored: PatchOperation[] = [];
     for (const [entry, value] of initial) {
       applyReported(doc, entry, value, iso, undefined, ignored);
-      twin.updatedAt.set(entry.path, now);
+      twin.touch(entry, now);
     }
     this.twins.set(id, twin);
     twin.version = 1;
@@ -403,7 +403,7 @@ export class TwinGraph {
     const ops: PatchOperation[] = [];
     if (hasValue) {
       applyReported(twin.doc, entry, ack.value, this.nowIso.text(now), sourceTime === undefined ? undefined : this.sourceIso.text(sourceTime), ops);
-      twin.updatedAt.set(entry.path, now);
+      twin.touch(entry, now);
     }
     const clean: Acknowledgement = { version: ack.version, code: ack.code };
     if (ack.description !== undefined) clean.description = ack.description;
@@ -458,8 +458,8 @@ export class TwinGraph {
     }
     const rel: RelationshipDocument = { $relationshipId: relationshipId, $sourceId: sourceId, $targetId: target.id, $relationshipName: name };
     for (const [key, value] of Object.entries(properties)) rel[key] = cloneJson(value);
-    source.outgoing.set(relationshipId, rel);
-    target.incoming.set(`${sourceId}\u0000${relationshipId}`, rel);
+    source.addOutgoing(rel);
+    target.addIncoming(rel);
     const event = this.commit(source, 'relationship', [], this.clock(), options, name, undefined);
     event.relationship = { op: 'create', value: cloneJson(rel) };
     return event;
@@ -471,8 +471,8 @@ export class TwinGraph {
     if (!rel) {
       throw new TwinError('relationship-unknown', `${sourceId}: there is no relationship ${show(relationshipId)} (it has ${[...source.outgoing.keys()].join(', ') || 'none'})`, { twinId: sourceId });
     }
-    source.outgoing.delete(relationshipId);
-    this.twins.get(rel.$targetId)?.incoming.delete(`${sourceId}\u0000${relationshipId}`);
+    source.removeOutgoing(relationshipId);
+    this.twins.get(rel.$targetId)?.removeIncoming(rel);
     const event = this.commit(source, 'relationship', [], this.clock(), options, rel.$relationshipName, undefined);
     event.relationship = { op: 'delete', value: cloneJson(rel) };
     return event;
@@ -532,17 +532,18 @@ export class TwinGraph {
       const index = graph.indexFor(doc.$metadata.$model);
       const stage = doc.$lifecycle.stage;
       const twin = new TwinRecord(doc.$dtId, index, doc, version, stage, parseIsoTime(doc.$lifecycle.since), now);
-      for (const [path, sample] of Object.entries(doc.$telemetry)) twin.updatedAt.set(path, parseIsoTime(sample.lastUpdateTime));
+      for (const [path, sample] of Object.entries(doc.$telemetry)) twin.touch(index.entry(path), parseIsoTime(sample.lastUpdateTime));
       for (const path of index.propertyPaths) {
-        const updated = readMetadata(doc, index.entry(path))?.lastUpdateTime;
-        if (updated !== undefined) twin.updatedAt.set(path, parseIsoTime(updated));
+        const entry = index.entry(path);
+        const updated = readMetadata(doc, entry)?.lastUpdateTime;
+        if (updated !== undefined) twin.touch(entry, parseIsoTime(updated));
       }
       graph.twins.set(twin.id, twin);
     }
     for (const rel of snapshot.relationships) {
       const copy = cloneJson(rel);
-      (graph.twins.get(copy.$sourceId) as TwinRecord).outgoing.set(copy.$relationshipId, copy);
-      (graph.twins.get(copy.$targetId) as TwinRecord).incoming.set(`${copy.$sourceId}\u0000${copy.$relationshipId}`, copy);
+      (graph.twins.get(copy.$sourceId) as TwinRecord).addOutgoing(copy);
+      (graph.twins.get(copy.$targetId) as TwinRecord).addIncoming(copy);
     }
     return graph;
   }
@@ -629,7 +630,7 @@ export class TwinGraph {
       applyReported(twin.doc, entry, value, iso, sourceIso, ops);
       kind = 'property';
     }
-    twin.updatedAt.set(entry.path, now);
+    twin.touch(entry, now);
     return this.commit(twin, kind, ops, now, options, entry.path, sourceTime);
   }
 

@@ -48,7 +48,7 @@ function isIso(value: unknown): boolean {
 function twinProblems(models: ModelSet, doc: TwinDocument, version: unknown): string[] {
   const problems: string[] = [];
   const model = isObject(doc.$metadata) ? doc.$metadata.$model : undefined;
-  if (typeof model !== 'string' || !models.interfaces.has(model)) return [`model ${show(model)} is not in the model set`];
+  if (typeof model !== 'string' || !models.interfaces.has(model)) return [`model ${typeof model === 'string' ? model : show(model)} is not in the model set`];
   const index = new ModelIndex(models, model, []);
   if (!Number.isSafeInteger(version) || (version as number) < 1) problems.push(`version ${show(version)} is not a positive integer`);
   if (typeof doc.$etag !== 'string') problems.push('$etag is missing');
@@ -160,6 +160,12 @@ export function checkSnapshot(models: ModelSet, snapshot: TwinGraphSnapshot): vo
     const targetModel = models_.get(r.$targetId);
     if (sourceModel === undefined || targetModel === undefined) {
       problems.push({ ...where, message: `relationship ${r.$relationshipId}: ${sourceModel === undefined ? `source ${r.$sourceId}` : `target ${show(r.$targetId)}`} is not in the snapshot` });
+      continue;
+    }
+    // A source whose model is gone is reported as a twin already; a target's is worth naming here.
+    if (!models.interfaces.has(sourceModel)) continue;
+    if (!models.interfaces.has(targetModel)) {
+      problems.push({ ...where, message: `relationship ${r.$relationshipId}: the model ${targetModel} of its target ${r.$targetId} is not in the model set` });
       continue;
     }
     const info = models.interfaces.get(sourceModel)?.contents.get(r.$relationshipName);

@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { validateInstance, type DtdlError, type ModelSet, type RelationshipInfo } from '../dtdl';
-import { TwinError, show, type TwinErrorCode } from './errors';
+import { TwinError, show, type TwinErrorCode, type TwinErrorInfo } from './errors';
 import { assertLifecycleStage, assertTransition, MONITORED_STAGES, type LifecycleStage } from './lifecycle';
 import { checkLimitRules, checkLimits } from './limits';
 import { ModelIndex, type ContentEntry, type ContentKind, type LimitRule } from './model-index';
@@ -687,7 +687,9 @@ export class TwinGraph {
     }
     if (problems.length > 0) {
       const first = problems[0] as TwinError;
-      const info = first.path === undefined ? { twinId: id, details: problems.map((p) => p.toJSON()) } : { twinId: id, path: first.path, details: problems.map((p) => p.toJSON()) };
+      const info: TwinErrorInfo = { twinId: id, details: problems.map((p) => p.toJSON()) };
+      if (first.path !== undefined) info.path = first.path;
+      if (first.pointer !== undefined) info.pointer = first.pointer;
       throw new TwinError(first.code, `${id} was not created: ${problems.map((p) => p.message).join('; ')}`, info);
     }
     return out;

@@ -9,6 +9,10 @@ const root = path.join(__dirname, '..', '..');
 export const FIRST_FLOW = 'cnc-live-dashboard.json';
 
 async function main(): Promise<void> {
+  // Node-RED and node-opcua compile a lot of code at start; cache it between runs (Node >= 22.1).
+  const compileCache = path.join(root, 'node_modules', '.cache', 'twinflow-compile');
+  process.env.NODE_COMPILE_CACHE ??= compileCache;
+  (require('node:module') as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(compileCache);
   const settingsFile = path.join(__dirname, '..', 'settings.js');
   const settings = require(settingsFile) as { userDir: string; uiHost: string; uiPort: number; https?: unknown };
   prepareUserDir(settings.userDir, root);

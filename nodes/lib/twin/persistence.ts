@@ -3,7 +3,7 @@
 // a file, so a restart loses nothing; models change between restarts, so restore checks everything.
 //
 // Format (plain JSON):
-//   { format: 'twinflow/twin-graph', formatVersion: 1, etagEpoch,
+//   { format: 'twinflow/twin-graph', formatVersion: 1,
 //     twins: [{ version, document }],   // document: the twin as getTwin returns it, incl. $lifecycle,
 //                                       // $telemetry and desired state in $metadata
 //     relationships: [RelationshipDocument] }
@@ -20,8 +20,6 @@ export const SNAPSHOT_FORMAT = 'twinflow/twin-graph';
 export interface TwinGraphSnapshot {
   format: typeof SNAPSHOT_FORMAT;
   formatVersion: 1;
-  /** Part of every etag; kept so etags after a restore continue the same sequence. */
-  etagEpoch: string;
   twins: { version: number; document: TwinDocument }[];
   relationships: RelationshipDocument[];
 }
@@ -121,7 +119,7 @@ function twinProblems(models: ModelSet, doc: TwinDocument, version: unknown): st
 
 /** Throws TwinError `snapshot-invalid` listing every twin and relationship that does not fit `models`. */
 export function checkSnapshot(models: ModelSet, snapshot: TwinGraphSnapshot): void {
-  if (!isObject(snapshot) || snapshot.format !== SNAPSHOT_FORMAT || snapshot.formatVersion !== 1 || !Array.isArray(snapshot.twins) || !Array.isArray(snapshot.relationships) || typeof snapshot.etagEpoch !== 'string') {
+  if (!isObject(snapshot) || snapshot.format !== SNAPSHOT_FORMAT || snapshot.formatVersion !== 1 || !Array.isArray(snapshot.twins) || !Array.isArray(snapshot.relationships)) {
     throw new TwinError('snapshot-invalid', `snapshot refused: it is not a ${SNAPSHOT_FORMAT} snapshot of format version 1`);
   }
   const problems: SnapshotProblem[] = [];

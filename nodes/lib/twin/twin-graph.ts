@@ -118,8 +118,12 @@ export class TwinGraph {
   private readonly nowIso = new IsoCache();
   private readonly sourceIso = new IsoCache();
   private readonly queryCache = new Map<string, QueryAst>();
-  /** Part of every etag, so etags of a graph that was rebuilt from scratch never repeat old ones. */
-  private etagEpoch: string;
+  /**
+   * Random per graph instance and part of every etag it issues. A graph restored from an older
+   * snapshot therefore never reissues an etag of a change the snapshot lacks, so a client holding
+   * one cannot pass `ifMatch` by accident; etags stored in restored documents stay as they were.
+   */
+  private readonly etagEpoch: string;
 
   constructor(models: ModelSet, options: TwinGraphOptions = {}) {
     this.models = models;
@@ -280,6 +284,7 @@ export class TwinGraph {
 
   createTwin(input: CreateTwinInput, options: Pick<WriteOptions, 'actor'> = {}): TwinChangeEvent {
     if (!isPlainObject(input as unknown)) throw new TwinError('input-invalid', 'createTwin takes { id, model, properties?, stage? }');
+    if (options.actor !== undefined && typeof options.actor !== 'string') throw new TwinError('input-invalid', `actor ${show(options.actor)} is not a text`);
     const id = input.id;
     this.checkId(id, 'twin id');
     if (this.twins.has(id)) throw new TwinError('twin-exists', `${id}: a twin with this id exists already (twins are never deleted; decommissioned ones keep their id)`, { twinId: id });
@@ -515,7 +520,7 @@ export class TwinGraph {
       twins.push({ version: twin.version, document: cloneJson(twin.doc) });
       for (const rel of twin.outgoing.values()) relationships.push(cloneJson(rel));
     }
-    return { format: SNAPSHOT_FORMAT, formatVersion: 1, etagEpoch: this.etagEpoch, twins, relationships };
+    return { format: SNAPSHOT_FORMAT, formatVersion: 1, twins, relationships };
   }
 
   /**
@@ -526,7 +531,6 @@ export class TwinGraph {
     const graph = new TwinGraph(models, options);
     checkSnapshot(models, snapshot);
     const now = graph.clock();
-    graph.etagEpoch = snapshot.etagEpoch;
     for (const { version, document } of snapshot.twins) {
       const doc = cloneJson(document);
       const index = graph.indexFor(doc.$metadata.$model);
@@ -572,7 +576,6 @@ export class TwinGraph {
 
   private checkId(id: unknown, what: string, twinId?: string): asserts id is string {
     // Control characters would break logs and JSON pointers people type; the length keeps keys sane.
-    // eslint-disable-next-line no-control-regex
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
       throw new TwinError('id-invalid', `${what} ${show(id)} must be a text of 1 to ${MAX_ID_LENGTH} characters without control characters`, twinId === undefined ? {} : { twinId });
     }

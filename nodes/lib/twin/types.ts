@@ -127,7 +127,10 @@ export interface WriteOptions {
 export interface SampleOptions extends WriteOptions {
   /** When the source measured the value, ms since the epoch. */
   sourceTime?: number;
-  /** Default `good`. */
+  /**
+   * Default `good`. Kept with telemetry samples; Azure Digital Twins' property metadata has no
+   * quality, so for reported properties it is checked but not stored.
+   */
   quality?: Quality;
 }
 

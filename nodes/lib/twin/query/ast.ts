@@ -8,6 +8,8 @@ export interface RefExpr {
   variable: string;
   path: string[];
   pos: number;
+  /** Where the path would sit in `$telemetry` (`spindle/speed`); set by the evaluator on first use. */
+  telemetryKey?: string | null;
 }
 
 export interface LiteralExpr {

@@ -39,17 +39,25 @@ function walk(start: unknown, path: readonly string[]): unknown {
   return value;
 }
 
-function twinValue(doc: TwinDocument, path: readonly string[]): unknown {
-  const value = walk(doc, path);
-  if (value !== undefined || path.length === 0 || path.length > 2 || (path[0] as string).startsWith('$')) return value;
-  const key = path.length === 1 ? (path[0] as string) : `${path[0]}/${path[1]}`;
-  return hasOwn.call(doc.$telemetry, key) ? doc.$telemetry[key]?.value : undefined;
+/** The `$telemetry` key a ref could name (`positionX`, `spindle/speed`), or null when it cannot. */
+function telemetryKey(ref: RefExpr): string | null {
+  const path = ref.path;
+  if (path.length === 0 || path.length > 2 || (path[0] as string).startsWith('$')) return null;
+  return path.join('/');
+}
+
+function twinValue(doc: TwinDocument, ref: RefExpr): unknown {
+  const value = walk(doc, ref.path);
+  if (value !== undefined) return value;
+  if (ref.telemetryKey === undefined) ref.telemetryKey = telemetryKey(ref);
+  const key = ref.telemetryKey;
+  return key !== null && hasOwn.call(doc.$telemetry, key) ? doc.$telemetry[key]?.value : undefined;
 }
 
 function refValue(ref: RefExpr, binding: Binding): unknown {
   const bound = binding[ref.variable];
   if (bound === undefined) return undefined;
-  if (bound instanceof TwinRecord) return ref.path.length === 0 ? bound.doc : twinValue(bound.doc, ref.path);
+  if (bound instanceof TwinRecord) return ref.path.length === 0 ? bound.doc : twinValue(bound.doc, ref);
   return walk(bound, ref.path);
 }
 

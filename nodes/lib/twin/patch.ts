@@ -26,6 +26,15 @@ export function parsePointer(path: string): string[] {
   return path.slice(1).split('/').map(unescapePointerToken);
 }
 
+/**
+ * Sets an own member, also one named `__proto__` (a DTDL Map may have such a key; a plain
+ * assignment would change the object's prototype instead and lose the member).
+ */
+export function setMember(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
 /** Deep copy of a JSON value (faster than structuredClone for the small objects of a twin). */
 export function cloneJson<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
@@ -35,7 +44,7 @@ export function cloneJson<T>(value: T): T {
     return out as T;
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = cloneJson((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) setMember(out, key, cloneJson((value as Record<string, unknown>)[key]));
   return out as T;
 }
 
@@ -93,7 +102,7 @@ function add(doc: unknown, path: string, value: unknown): unknown {
   const parent = parentOf(doc, tokens, path);
   const last = tokens[tokens.length - 1] as string;
   if (Array.isArray(parent)) parent.splice(arrayIndex(last, parent.length, true, path), 0, value);
-  else parent[last] = value;
+  else setMember(parent, last, value);
   return doc;
 }
 
@@ -105,7 +114,7 @@ function replace(doc: unknown, path: string, value: unknown): unknown {
   const parent = parentOf(doc, tokens, path);
   const last = tokens[tokens.length - 1] as string;
   if (Array.isArray(parent)) parent[arrayIndex(last, parent.length, false, path)] = value;
-  else parent[last] = value;
+  else setMember(parent, last, value);
   return doc;
 }
 

@@ -160,9 +160,7 @@ export class StalenessWatch {
       const monitored = MONITORED_STAGES.has(twin.stage);
       if (!monitored && twin.stale === undefined) continue;
       const watches = monitored ? this.watchesFor(twin.index) : [];
-      const watched = new Set<string>();
       for (const watch of watches) {
-        watched.add(watch.path);
         const found = this.evaluate(twin, watch, now);
         const was = twin.stale?.has(watch.path) ?? false;
         if (found && !was) {
@@ -178,7 +176,7 @@ export class StalenessWatch {
       if (twin.stale) {
         // Paths still marked stale but no longer watched: the stage or the rules changed.
         for (const path of [...twin.stale.keys()]) {
-          if (watched.has(path)) continue;
+          if (watches.some((w) => w.path === path)) continue;
           twin.stale.delete(path);
           const last = twin.lastUpdate(path);
           const why = monitored ? 'no staleness rule applies any more' : `the twin is ${twin.stage}, which is not monitored`;

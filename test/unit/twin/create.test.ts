@@ -49,6 +49,18 @@ describe('createTwin', () => {
     assert.deepEqual(graph.getTwin('p1')?.config, { mode: 'auto', gain: 1.5 }, 'events share nothing with the state');
   });
 
+  test('a Map key named __proto__ stays a member, through events, copies and snapshots', () => {
+    const { graph } = newGraph();
+    const tags = JSON.parse('{"__proto__": "odd", "area": "north"}') as Record<string, string>;
+    const event = graph.createTwin({ id: 'p1', model: PUMP, properties: { tags } });
+    const stored = graph.getTwin('p1')?.tags as Record<string, unknown>;
+    assert.deepEqual(Object.keys(stored), ['__proto__', 'area']);
+    assert.equal(Object.getPrototypeOf(stored), Object.prototype);
+    assert.equal(JSON.stringify(stored), '{"__proto__":"odd","area":"north"}');
+    assert.match(JSON.stringify(event), /"__proto__":"odd"/);
+    assert.match(JSON.stringify(graph.snapshot()), /"__proto__":"odd"/);
+  });
+
   test('getTwin returns a copy', () => {
     const { graph } = newGraph();
     graph.createTwin({ id: 'cnc-1', model: CNC });

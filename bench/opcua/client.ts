@@ -27,6 +27,8 @@ export interface ClientConfig {
   warmupSeconds: number;
   windowSeconds: number;
   setupTimeoutSeconds: number;
+  /** stop after the set-up: one of the extra runs whose set-up times give the median */
+  setupOnly: boolean;
   /** an empty folder of this row's own: Node-RED user directory, PKI */
   workDir: string;
   root: string;
@@ -35,13 +37,18 @@ export interface ClientConfig {
 
 export interface ClientResult {
   row: RowId;
+  /** first request (TCP connection) to every item reported */
   setupMs: number | null;
+  /** from the deploy (Node-RED rows) or the connect call (bare) to every item reported */
+  setupFromDeployMs: number | null;
   itemsReported: number;
-  window: WindowStats;
+  window: WindowStats | null;
   cpuPercent: number;
   rssMb: number;
   rssPeakMb: number;
   heapUsedMb: number;
+  /** the process before the row's client started (Node-RED rows: Node-RED running, nothing deployed) */
+  rssBaselineMb: number;
   eventLoopDelayP99Ms: number;
   nodeOpcuaVersion: string;
   warnings: LogEntry[];
@@ -51,6 +58,7 @@ export interface ClientResult {
 /** One running row: what to stop afterwards, and what it logged. */
 interface RunningRow {
   nodeOpcuaVersion: string;
+  rssBaseline: number;
   warnings(): LogEntry[];
   stop(): Promise<void>;
 }
@@ -94,6 +102,7 @@ async function startBare(config: ClientConfig, recorderFor: () => Recorder): Pro
   await pki.initialize();
   const options = { endpointMustExist: false, clientCertificateManager: pki, keepSessionAlive: true, connectionStrategy: { maxRetry: 3, initialDelay: 250 } };
   await prime(() => OPCUAClient.create(options), config.endpointUrl);
+  const rssBaseline = process.memoryUsage.rss();
 
   const recorder = recorderFor();
   const client = OPCUAClient.create(options);
@@ -119,6 +128,7 @@ async function startBare(config: ClientConfig, recorderFor: () => Recorder): Pro
   });
   return {
     nodeOpcuaVersion: nodeOpcuaVersion(config.root),
+    rssBaseline,
     warnings: () => [],
     stop: async () => {
       await subscription.terminate().catch(() => undefined);
@@ -133,19 +143,21 @@ async function startTwinflow(config: ClientConfig, recorderFor: () => Recorder, 
   const userDir = path.join(config.workDir, 'node-red');
   mkdirSync(userDir, { recursive: true });
   const host = await NodeRedHost.start(userDir, twinflowNodeFiles(config.root));
+  let rssBaseline = 0;
   try {
     // The endpoint node keeps its PKI in <userDir>/twinflow-pki and shares one manager per folder.
     const pki = await certificateManagerFor(path.join(userDir, 'twinflow-pki'));
     pki.automaticallyAcceptUnknownCertificate = true;
     await prime(() => OPCUAClient.create({ applicationName: 'Twinflow', clientName: 'Twinflow', endpointMustExist: false, clientCertificateManager: pki, connectionStrategy: { maxRetry: 3, initialDelay: 250 } }), config.endpointUrl);
     const flow = twinflowFlow(config.endpointUrl, config.items, outputMode);
+    rssBaseline = process.memoryUsage.rss();
     recorderFor();
     await host.deploy(flow);
   } catch (err) {
     await host.stop().catch(() => undefined);
     throw err;
   }
-  return { nodeOpcuaVersion: nodeOpcuaVersion(config.root), warnings: () => host.warnings, stop: () => host.stop() };
+  return { nodeOpcuaVersion: nodeOpcuaVersion(config.root), rssBaseline, warnings: () => host.warnings, stop: () => host.stop() };
 }
 
 /** node-red-contrib-opcua: OpcUa-Endpoint + OpcUa-Client (subscribe, topic `multiple`) in Node-RED. */
@@ -153,6 +165,7 @@ async function startContrib(config: ClientConfig, recorderFor: () => Recorder): 
   const userDir = path.join(config.workDir, 'node-red');
   mkdirSync(userDir, { recursive: true });
   const host = await NodeRedHost.start(userDir, contribNodeFiles(config.root, config.contribDir));
+  let rssBaseline = 0;
   try {
     // Its own node-opcua and its own (process-wide) certificate manager, under XDG_CONFIG_HOME,
     // which the parent points at this run's temporary folder.
@@ -161,8 +174,10 @@ async function startContrib(config: ClientConfig, recorderFor: () => Recorder): 
     const pki = utils.createClientCertificateManager();
     await pki.initialize();
     await prime(() => contribOpcua.OPCUAClient.create({ endpointMustExist: false, clientCertificateManager: pki as never, connectionStrategy: { maxRetry: 3, initialDelay: 250 } }), config.endpointUrl);
+    const flow = contribFlow(config.endpointUrl, config.items);
+    rssBaseline = process.memoryUsage.rss();
     recorderFor();
-    await host.deploy(contribFlow(config.endpointUrl, config.items));
+    await host.deploy(flow);
     // What the example's inject ("once") and function node do: one message with every NodeId.
     const source = host.getNode<{ receive(msg: unknown): void }>('source');
     if (!source) throw new Error(`the OpcUa-Client node did not start; Node-RED logged: ${host.warnings.map((w) => w.text).join(' | ')}`);
@@ -171,7 +186,7 @@ async function startContrib(config: ClientConfig, recorderFor: () => Recorder): 
     await host.stop().catch(() => undefined);
     throw err;
   }
-  return { nodeOpcuaVersion: nodeOpcuaVersion(config.contribDir), warnings: () => host.warnings, stop: () => host.stop() };
+  return { nodeOpcuaVersion: nodeOpcuaVersion(config.contribDir), rssBaseline, warnings: () => host.warnings, stop: () => host.stop() };
 }
 
 // ---- measuring --------------------------------------------------------------------------------
@@ -208,6 +223,30 @@ async function run(config: ClientConfig): Promise<ClientResult> {
     error = (err as Error).message;
   }
   await send({ type: 'setup', setupMs: rec.setupMs ?? null, itemsReported: rec.itemsSeen });
+  const common = {
+    row: config.row,
+    setupMs: rec.setupMs ?? null,
+    setupFromDeployMs: rec.setupFromStartMs ?? null,
+    itemsReported: rec.itemsSeen,
+    rssBaselineMb: row.rssBaseline / 2 ** 20,
+    nodeOpcuaVersion: row.nodeOpcuaVersion,
+    ...(error ? { error } : {}),
+  };
+  if (config.setupOnly) {
+    const memory = process.memoryUsage();
+    const result: ClientResult = {
+      ...common,
+      window: null,
+      cpuPercent: Number.NaN,
+      rssMb: memory.rss / 2 ** 20,
+      rssPeakMb: memory.rss / 2 ** 20,
+      heapUsedMb: memory.heapUsed / 2 ** 20,
+      eventLoopDelayP99Ms: Number.NaN,
+      warnings: row.warnings().slice(0, 10),
+    };
+    await withTimeout(row.stop(), 10_000).catch(() => undefined);
+    return result;
+  }
   await sleep(config.warmupSeconds * 1000);
 
   (globalThis as { gc?: () => void }).gc?.();
@@ -231,18 +270,14 @@ async function run(config: ClientConfig): Promise<ClientResult> {
   await send({ type: 'window-end' });
 
   const result: ClientResult = {
-    row: config.row,
-    setupMs: rec.setupMs ?? null,
-    itemsReported: rec.itemsSeen,
+    ...common,
     window,
     cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
     rssMb: memory.rss / 2 ** 20,
     rssPeakMb: Math.max(rssPeak, memory.rss) / 2 ** 20,
     heapUsedMb: memory.heapUsed / 2 ** 20,
     eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-    nodeOpcuaVersion: row.nodeOpcuaVersion,
     warnings: row.warnings().slice(0, 10),
-    ...(error ? { error } : {}),
   };
   await withTimeout(row.stop(), 10_000).catch(() => undefined);
   return result;

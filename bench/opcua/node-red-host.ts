@@ -30,12 +30,15 @@ interface RuntimeApi {
   runtime: { flows: { setFlows(opts: { flows: { flows: unknown[] }; deploymentType: string }): Promise<unknown> } };
 }
 
+/** Node-RED's own notices on the first deploy into an empty user directory. */
+const NOTICES = /^(Encrypted credentials not found|Projects disabled)/;
+
 const LEVEL_NAMES: Record<number, string> = { 10: 'fatal', 20: 'error', 30: 'warn', 40: 'info', 50: 'debug', 60: 'trace' };
 
 export class NodeRedHost {
   readonly warnings: LogEntry[] = [];
   private red: RuntimeApi | undefined;
-  /** Start-up notices (projects disabled, new credentials file) are not the nodes' warnings. */
+  /** Start-up notices (projects disabled, no credentials file yet) are not the nodes' warnings. */
   private capturing = false;
 
   private constructor(private readonly userDir: string) {}
@@ -76,8 +79,9 @@ export class NodeRedHost {
           metrics: false,
           audit: false,
           handler: () => (entry: { level: number; msg: unknown; type?: string; id?: string }) => {
-            if (host.capturing && host.warnings.length < 50) {
-              host.warnings.push({ level: LEVEL_NAMES[entry.level] ?? String(entry.level), text: `${entry.type ? `[${entry.type}] ` : ''}${String(entry.msg)}` });
+            const text = String(entry.msg);
+            if (host.capturing && host.warnings.length < 50 && !NOTICES.test(text)) {
+              host.warnings.push({ level: LEVEL_NAMES[entry.level] ?? String(entry.level), text: `${entry.type ? `[${entry.type}] ` : ''}${text}` });
             }
           },
         },

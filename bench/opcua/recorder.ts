@@ -2,6 +2,7 @@
 // which items have reported (for the set-up time), how many values arrived in the measurement
 // window, and the latency from the server's source timestamp to the arrival, in a 1 ms histogram
 // (no per-sample allocation, so measuring does not slow down what is measured).
+import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 
 /** Latencies above this many milliseconds are counted in one overflow bucket. */
@@ -28,6 +29,8 @@ export class Recorder {
   private readonly seen: Uint8Array;
   private seenCount = 0;
   private readonly startedAt = performance.now();
+  /** when the client opened its first TCP connection after the recorder was made */
+  private firstRequestAt: number | undefined;
   private allSeenAt: number | undefined;
   private allSeenWaiters: (() => void)[] = [];
   private measuring = false;
@@ -42,6 +45,13 @@ export class Recorder {
   constructor(itemCount: number) {
     this.itemCount = itemCount;
     this.seen = new Uint8Array(itemCount);
+    // Node announces every new client socket here, whichever library opens it: the first one
+    // after this point is the row's first request to the server.
+    const onSocket = () => {
+      this.firstRequestAt = performance.now();
+      diagnostics.unsubscribe('net.client.socket', onSocket);
+    };
+    diagnostics.subscribe('net.client.socket', onSocket);
   }
 
   /** One value of item `index` reached the twin at `now` (Date.now()); sourceTime in ms since the epoch. */
@@ -80,8 +90,13 @@ export class Recorder {
     return this.seenCount;
   }
 
-  /** Milliseconds from the recorder's creation (the first request) until every item had reported. */
+  /** Milliseconds from the client's first request (its first TCP connection) until every item had reported. */
   get setupMs(): number | undefined {
+    return this.allSeenAt === undefined || this.firstRequestAt === undefined ? undefined : this.allSeenAt - this.firstRequestAt;
+  }
+
+  /** Milliseconds from the recorder's creation (for Node-RED rows: the deploy) until every item had reported. */
+  get setupFromStartMs(): number | undefined {
     return this.allSeenAt === undefined ? undefined : this.allSeenAt - this.startedAt;
   }
 

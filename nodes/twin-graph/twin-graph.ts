@@ -1,0 +1,89 @@
+// Node-RED adapter for the twin-graph config node: one TwinGraph over a dtdl-model's models, shared
+// by every twin node that uses it, persisted to the user directory and checked for staleness.
+import path from 'node:path';
+import type { NodeAPI, NodeDef } from 'node-red';
+import { TwinGraph, type LimitRule, type StalenessRule, type TwinChangeEvent, type TwinGraphSnapshot } from '../lib/twin';
+import type { DtdlModelNode } from '../dtdl-model/dtdl-model-node';
+import { GraphStore } from './graph-store';
+import type { TwinGraphNode } from './twin-graph-node';
+import { limitRules, stalenessRules } from './rules';
+
+interface TwinGraphDef extends NodeDef {
+  models: string;
+  staleness: unknown;
+  limits: unknown;
+  persist: boolean;
+}
+
+/** Changes whose loss on a crash would lose intent, not just a reading the sensors send again. */
+const URGENT = new Set(['create', 'property', 'desired', 'ack', 'command', 'relationship', 'lifecycle']);
+
+export = function register(RED: NodeAPI): void {
+  function TwinGraphConfig(this: TwinGraphNode, config: TwinGraphDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const models = RED.nodes.getNode(config.models) as DtdlModelNode | null;
+    let rules: { staleness: StalenessRule[]; limits: LimitRule[] } = { staleness: [], limits: [] };
+    let store: GraphStore | undefined;
+    let staleTimer: NodeJS.Timeout | undefined;
+
+    const setProblem = (problem: string) => {
+      node.problem = problem;
+      node.graph = undefined;
+      node.error(`twin-graph: ${problem}`);
+    };
+
+    try {
+      rules = { staleness: stalenessRules(config.staleness), limits: limitRules(config.limits) };
+    } catch (err) {
+      setProblem((err as Error).message);
+    }
+    if (!models) setProblem(node.problem ?? 'models: choose a dtdl-model');
+    else if (models.loadError || !models.registry.model) setProblem(node.problem ?? `models: ${models.loadError ?? 'no models loaded'}`);
+
+    if (!node.problem && models?.registry.model) {
+      const options = { staleness: rules.staleness, limits: rules.limits };
+      const file = path.join(RED.settings.userDir ?? process.cwd(), 'twinflow', `twin-graph-${node.id}.json`);
+      store = config.persist === false ? undefined : new GraphStore(file, () => node.graph?.snapshot(), (err) => node.error(`twin-graph: cannot save ${file}: ${err.message}`));
+      try {
+        const saved = store?.load() as TwinGraphSnapshot | undefined;
+        node.graph = saved ? TwinGraph.restore(models.registry.model, saved, options) : new TwinGraph(models.registry.model, options);
+        if (saved) node.log(`restored ${node.graph.size} twin(s) from ${file}`);
+      } catch (err) {
+        // Never overwrite state we could not read: keep it aside and say where.
+        const aside = store?.setAside((err as Error).message);
+        node.graph = new TwinGraph(models.registry.model, options);
+        node.error(`twin-graph: the saved twins could not be restored (${(err as Error).message}); they were kept in ${aside} and the graph starts empty`);
+      }
+      node.models = models;
+      // New model versions: rebuild over the larger model set, keeping every twin.
+      const onModels = (model: NonNullable<DtdlModelNode['registry']['model']>) => {
+        if (!node.graph) return;
+        node.graph = TwinGraph.restore(model, node.graph.snapshot(), options);
+        node.emit('graph');
+      };
+      models.registry.on('change', onModels);
+      staleTimer = setInterval(() => {
+        const transitions = node.graph?.checkStaleness() ?? [];
+        if (transitions.length > 0) node.emit('staleness', transitions);
+      }, 1000);
+      node.on('close', (done: () => void) => {
+        models.registry.removeListener('change', onModels);
+        done();
+      });
+    }
+
+    node.recordChanges = (events: readonly TwinChangeEvent[]) => {
+      if (!store || events.length === 0) return;
+      store.changed(events.some((e) => URGENT.has(e.kind)));
+    };
+
+    node.on('close', (done: () => void) => {
+      if (staleTimer) clearInterval(staleTimer);
+      store?.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('twin-graph', TwinGraphConfig as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

@@ -1,0 +1,107 @@
+// Node-RED adapter for the twin node: validates every input against the model through the shared
+// twin graph, sends what was accepted (with its JSON Patch change event), what was refused (with the
+// reason) and stale alerts, and keeps its status honest.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { StalenessTransition } from '../lib/twin';
+import type { TwinGraphNode } from '../twin-graph/twin-graph-node';
+import { errorInfo, handleMessage, type TwinNodeSettings } from './twin-node-core';
+import { staleAlert } from './stale-alerts';
+
+interface TwinDef extends NodeDef {
+  graph: string;
+  scope: 'one' | 'model';
+  twinId: string;
+  model: string;
+  autoCreate: boolean;
+}
+
+export = function register(RED: NodeAPI): void {
+  function Twin(this: Node, config: TwinDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const graphNode = RED.nodes.getNode(config.graph) as TwinGraphNode | null;
+    const settings: TwinNodeSettings = {
+      scope: config.scope === 'model' ? 'model' : 'one',
+      twinId: (config.twinId ?? '').trim(),
+      model: (config.model ?? '').trim(),
+      autoCreate: config.autoCreate !== false,
+    };
+    let configError: string | undefined;
+    if (!graphNode) configError = 'graph: choose a twin graph';
+    else if (settings.scope === 'one' && !settings.twinId) configError = 'twinId: the twin this node addresses is required';
+    else if (!settings.model) configError = 'model: the DTMI of the twin model is required';
+    if (!configError && graphNode?.graph && !graphNode.models?.registry.model?.interfaces.has(settings.model)) {
+      configError = `model: ${settings.model} is not among the loaded models`;
+    }
+
+    let accepted = 0;
+    let refused = 0;
+    let staleNow = new Map<string, StalenessTransition>();
+    const mine = (twinId: string, model: string) =>
+      settings.scope === 'one' ? twinId === settings.twinId : graphNode?.models?.registry.model?.isOfModel(model, settings.model) === true;
+
+    const showStatus = () => {
+      if (configError) return node.status({ fill: 'red', shape: 'ring', text: configError });
+      if (!graphNode?.graph) return node.status({ fill: 'red', shape: 'ring', text: graphNode?.problem ?? 'no twin graph' });
+      const who = settings.scope === 'one' ? settings.twinId : `all ${settings.model.replace(/^dtmi:/, '')}`;
+      const stage = settings.scope === 'one' && graphNode.graph.has(settings.twinId) ? ` · ${graphNode.graph.getStage(settings.twinId)}` : '';
+      const counts = ` · ${accepted} ok${refused > 0 ? ` · ${refused} refused` : ''}`;
+      if (staleNow.size > 0) {
+        const first = staleNow.values().next().value as StalenessTransition;
+        return node.status({ fill: 'yellow', shape: 'dot', text: `stale: ${first.path} ${Math.round(first.age / 1000)} s old${staleNow.size > 1 ? ` (+${staleNow.size - 1})` : ''}` });
+      }
+      node.status({ fill: refused > 0 ? 'yellow' : 'green', shape: 'dot', text: `${who}${stage}${counts}` });
+    };
+    showStatus();
+    let statusTimer: NodeJS.Timeout | undefined = setInterval(showStatus, 1000);
+
+    const onStaleness = (transitions: StalenessTransition[]) => {
+      for (const t of transitions) {
+        if (!mine(t.twinId, t.model)) continue;
+        const key = `${t.twinId}/${t.path}`;
+        if (t.stale) staleNow.set(key, t);
+        else staleNow.delete(key);
+        node.send([null, null, staleAlert(t, node.id)]);
+      }
+      showStatus();
+    };
+    graphNode?.on('staleness', onStaleness);
+
+    node.on('input', (msg: NodeMessageInFlow & Record<string, unknown>, send, done) => {
+      try {
+        if (configError) throw new Error(`twin: ${configError}`);
+        const graph = graphNode?.graph;
+        if (!graph) throw new Error(`twin: ${graphNode?.problem ?? 'no twin graph'}`);
+        if (msg.models !== undefined) {
+          if (!Array.isArray(msg.models) || !graphNode?.models) throw new Error('models: must be an array of DTDL documents');
+          const result = graphNode.models.loadDocuments(msg.models);
+          if (!result.ok) throw new Error(`models: ${result.errors[0]?.message ?? `unresolved ${result.unresolved.join(', ')}`}`);
+          send([{ ...msg, payload: { added: result.added } }, null, null]);
+          done();
+          return;
+        }
+        const outcome = handleMessage(graph, msg, settings);
+        graphNode?.recordChanges(outcome.events);
+        accepted += outcome.events.length;
+        if (outcome.rejected) refused += (outcome.rejected.payload as unknown[]).length;
+        send([outcome.accepted ?? null, outcome.rejected ?? null, null]);
+        done(outcome.rejected ? new Error(`twin: ${(outcome.rejected.error as { message: string }).message}`) : undefined);
+      } catch (err) {
+        refused++;
+        const error = errorInfo(err);
+        send([null, { ...msg, error }, null]);
+        done(new Error(error.message.startsWith('twin') ? error.message : `twin: ${error.message}`));
+      }
+    });
+
+    node.on('close', (done: () => void) => {
+      if (statusTimer) clearInterval(statusTimer);
+      statusTimer = undefined;
+      graphNode?.removeListener('staleness', onStaleness);
+      staleNow = new Map();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('twin', Twin as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+};

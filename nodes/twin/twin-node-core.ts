@@ -5,8 +5,11 @@ import { TwinError, isLifecycleStage, type TwinChangeEvent, type TwinGraph } fro
 import type { TwinRef } from '../lib/messages';
 
 export interface TwinNodeSettings {
-  /** `one`: the configured twin; `model`: every twin of the model, chosen by `msg.twin.id`. */
-  scope: 'one' | 'model';
+  /**
+   * `one`: the configured twin; `model`: every twin of the model, chosen by `msg.twin.id`;
+   * `any`: every twin in the graph, chosen by `msg.twin.id` (plant-wide relationships, queries).
+   */
+  scope: 'one' | 'model' | 'any';
   twinId: string;
   /** DTMI of the configured model: new twins get it, and `model` scope accepts twins of it (and of models extending it). */
   model: string;
@@ -38,10 +41,13 @@ export function targetTwin(graph: TwinGraph, msg: Msg, settings: TwinNodeSetting
     }
     id = settings.twinId;
   } else {
-    if (typeof givenId !== 'string' || givenId === '') fail('input-invalid', `twin.id: required, because this node addresses every twin of ${settings.model}`);
+    if (typeof givenId !== 'string' || givenId === '') {
+      fail('input-invalid', `twin.id: required, because this node addresses every twin of ${settings.scope === 'any' ? 'the graph' : settings.model}`);
+    }
     id = givenId;
   }
   if (!graph.has(id)) {
+    if (settings.scope === 'any' && !settings.model) fail('twin-unknown', `twin.id: there is no twin "${id}" (create it first with action "create")`);
     if (!settings.autoCreate) fail('twin-unknown', `twin.id: there is no twin "${id}" (turn on "create twins on first use" or create it with action "create")`);
     events.push(graph.createTwin({ id, model: settings.model }));
   }
@@ -94,11 +100,17 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
     return { accepted: { ...base, topic: id, payload }, events };
   }
   if (msg.action === 'create') {
-    const input = (msg.payload ?? {}) as { id?: unknown; model?: unknown; properties?: Record<string, unknown>; stage?: unknown };
+    const input = (msg.payload ?? {}) as { id?: unknown; model?: unknown; properties?: Record<string, unknown>; stage?: unknown; ifMissing?: unknown };
     const id = typeof input.id === 'string' ? input.id : settings.scope === 'one' ? settings.twinId : '';
+    const model = typeof input.model === 'string' ? input.model : settings.model;
+    // Declarative set-up flows run again on every deploy: an identical twin that exists is fine.
+    if (input.ifMissing === true && graph.has(id)) {
+      if (graph.getModel(id) !== model) fail('twin-exists', `payload.model: twin "${id}" exists as a ${graph.getModel(id)}, not a ${model}`);
+      return { accepted: { ...base, twin: { id, model }, payload: graph.getTwin(id) }, events };
+    }
     events.push(graph.createTwin({
       id,
-      model: typeof input.model === 'string' ? input.model : settings.model,
+      model,
       ...(input.properties ? { properties: input.properties } : {}),
       ...(isLifecycleStage(input.stage) ? { stage: input.stage } : {}),
     }, actorOf(msg)));
@@ -116,7 +128,7 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
     return { accepted: { ...out, event: events.at(-1) }, events };
   }
   if (msg.relationship !== undefined) {
-    const r = msg.relationship as { op?: unknown; id?: unknown; name?: unknown; target?: unknown; properties?: Record<string, unknown> };
+    const r = msg.relationship as { op?: unknown; id?: unknown; name?: unknown; target?: unknown; properties?: Record<string, unknown>; ifMissing?: unknown };
     if (typeof r !== 'object' || r === null) fail('input-invalid', 'relationship: must be { op, id, name, target, properties }');
     if (r.op === 'delete') {
       if (typeof r.id !== 'string') fail('input-invalid', 'relationship.id: the relationship to delete is required');
@@ -125,6 +137,13 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
       if (typeof r.name !== 'string') fail('input-invalid', 'relationship.name: the relationship name from the model is required');
       if (typeof r.target !== 'string') fail('input-invalid', 'relationship.target: the target twin id is required');
       const relationshipId = typeof r.id === 'string' ? r.id : `${twin.id}-${r.name}-${r.target}`;
+      const existing = r.ifMissing === true ? graph.getRelationship(twin.id, relationshipId) : undefined;
+      if (existing) {
+        if (existing.$targetId !== r.target || existing.$relationshipName !== r.name) {
+          fail('input-invalid', `relationship.id: "${relationshipId}" exists as ${existing.$relationshipName} -> ${existing.$targetId}`);
+        }
+        return { accepted: { ...out, payload: existing }, events };
+      }
       events.push(graph.createRelationship({ sourceId: twin.id, relationshipId, name: r.name, targetId: r.target, ...(r.properties ? { properties: r.properties } : {}) }, actor));
     } else {
       fail('input-invalid', `relationship.op: "${String(r.op)}" must be create or delete`);

@@ -9,7 +9,7 @@ import { staleAlert } from './stale-alerts';
 
 interface TwinDef extends NodeDef {
   graph: string;
-  scope: 'one' | 'model';
+  scope: 'one' | 'model' | 'any';
   twinId: string;
   model: string;
   autoCreate: boolean;
@@ -21,7 +21,7 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const graphNode = RED.nodes.getNode(config.graph) as TwinGraphNode | null;
     const settings: TwinNodeSettings = {
-      scope: config.scope === 'model' ? 'model' : 'one',
+      scope: config.scope === 'model' || config.scope === 'any' ? config.scope : 'one',
       twinId: (config.twinId ?? '').trim(),
       model: (config.model ?? '').trim(),
       autoCreate: config.autoCreate !== false,
@@ -29,8 +29,8 @@ export = function register(RED: NodeAPI): void {
     let configError: string | undefined;
     if (!graphNode) configError = 'graph: choose a twin graph';
     else if (settings.scope === 'one' && !settings.twinId) configError = 'twinId: the twin this node addresses is required';
-    else if (!settings.model) configError = 'model: the DTMI of the twin model is required';
-    if (!configError && graphNode?.graph && !graphNode.models?.registry.model?.interfaces.has(settings.model)) {
+    else if (!settings.model && settings.scope !== 'any') configError = 'model: the DTMI of the twin model is required';
+    if (!configError && settings.model && graphNode?.graph && !graphNode.models?.registry.model?.interfaces.has(settings.model)) {
       configError = `model: ${settings.model} is not among the loaded models`;
     }
 
@@ -38,12 +38,14 @@ export = function register(RED: NodeAPI): void {
     let refused = 0;
     let staleNow = new Map<string, StalenessTransition>();
     const mine = (twinId: string, model: string) =>
-      settings.scope === 'one' ? twinId === settings.twinId : graphNode?.models?.registry.model?.isOfModel(model, settings.model) === true;
+      settings.scope === 'one' ? twinId === settings.twinId
+        : settings.scope === 'any' ? true
+          : graphNode?.models?.registry.model?.isOfModel(model, settings.model) === true;
 
     const showStatus = () => {
       if (configError) return node.status({ fill: 'red', shape: 'ring', text: configError });
       if (!graphNode?.graph) return node.status({ fill: 'red', shape: 'ring', text: graphNode?.problem ?? 'no twin graph' });
-      const who = settings.scope === 'one' ? settings.twinId : `all ${settings.model.replace(/^dtmi:/, '')}`;
+      const who = settings.scope === 'one' ? settings.twinId : settings.scope === 'any' ? `${graphNode.graph.size} twins` : `all ${settings.model.replace(/^dtmi:/, '')}`;
       const stage = settings.scope === 'one' && graphNode.graph.has(settings.twinId) ? ` · ${graphNode.graph.getStage(settings.twinId)}` : '';
       const counts = ` · ${accepted} ok${refused > 0 ? ` · ${refused} refused` : ''}`;
       if (staleNow.size > 0) {

@@ -32,7 +32,8 @@ export interface RawConfig {
   interval?: unknown;
   realTimeFactor?: unknown;
   stepsPerMessage?: unknown;
-  outputs?: unknown;
+  /** not `outputs`: Node-RED's editor keeps the number of output ports there */
+  outputNames?: unknown;
   outputFormat?: unknown;
   inputMap?: unknown;
   ignoreUnknown?: unknown;
@@ -66,7 +67,7 @@ export interface NodeSettings {
   realTimeFactor: number;
   stepsPerMessage: number;
   /** public names; empty: every scalar output */
-  outputs: string[];
+  outputNames: string[];
   outputFormat: OutputFormat;
   inputMap: { topic: string; input: string }[];
   ignoreUnknown: boolean;
@@ -247,7 +248,7 @@ export function parseSettings(raw: RawConfig, ctx: PathContext): NodeSettings {
     intervalMs: number(raw.interval, 'interval', { fallback: 100, min: 10 }),
     realTimeFactor: number(raw.realTimeFactor, 'realTimeFactor', { fallback: 1, positive: true }),
     stepsPerMessage: number(raw.stepsPerMessage, 'stepsPerMessage', { fallback: 1, integer: true, min: 1 }),
-    outputs: stringList(raw.outputs, 'outputs'),
+    outputNames: stringList(raw.outputNames, 'outputNames'),
     outputFormat: oneOf(raw.outputFormat, ['messages', 'samples', 'object'] as const, 'messages', 'outputFormat'),
     inputMap,
     ignoreUnknown: raw.ignoreUnknown === true || raw.ignoreUnknown === 'true',
@@ -679,8 +680,8 @@ function batchRun(msg: IncomingMessage, settings: NodeSettings, names: Names, no
   if (raw.record !== undefined) {
     if (!Array.isArray(raw.record)) throw new Error('batch.record: must be a list of variable names');
     request.record = raw.record.map((r: unknown, i: number) => names.resolveNumeric(r, `batch.record[${i}]`).path);
-  } else if (settings.outputs.length > 0) {
-    request.record = settings.outputs.map((o, i) => names.resolveNumeric(o, `outputs[${i}]`).path);
+  } else if (settings.outputNames.length > 0) {
+    request.record = settings.outputNames.map((o, i) => names.resolveNumeric(o, `outputNames[${i}]`).path);
   } else {
     request.record = names.outputs().filter((o) => NUMERIC.has(o.variable.type)).map((o) => o.path);
   }

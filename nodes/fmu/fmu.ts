@@ -124,7 +124,7 @@ export = function register(RED: NodeAPI): void {
         }
       });
       names = new Names(s.system.fmus.map((f, i) => ({ name: f.name, description: archives[i]!.description })), s.single, s.system.connections ?? []);
-      outputs = s.outputs.length > 0 ? s.outputs.map((o, i) => names!.resolve(o, `outputs[${i}]`, 'any')) : names.outputs();
+      outputs = s.outputNames.length > 0 ? s.outputNames.map((o, i) => names!.resolve(o, `outputNames[${i}]`, 'any')) : names.outputs();
       s.inputMap.forEach((m, i) => names!.resolve(m.input, `inputMap[${i}].input`, 'input'));
       s.whatIf.limits.forEach((l, i) => names!.resolveNumeric(l.variable, `whatIfLimits[${i}].variable`));
       if (closed || s.mode === 'batch') {

@@ -157,7 +157,7 @@ describe('fmu node', () => {
         mode: 'live',
         stepping: 'timer',
         interval: 50,
-        outputs: ['electrical.speed', 'electrical.current', 'thermal.temperature'],
+        outputNames: ['electrical.speed', 'electrical.current', 'thermal.temperature'],
         outputFormat: 'object',
       }));
       const out = collector(helper.getNode('out'));
@@ -182,7 +182,7 @@ describe('fmu node', () => {
 
     it('takes a batch of samples through the topic map and skips samples that are no input', async () => {
       await loadFlow(helper, nodes, flow({
-        fmu: SPINDLE, mode: 'live', stepping: 'message', outputs: ['speed'],
+        fmu: SPINDLE, mode: 'live', stepping: 'message', outputNames: ['speed'],
         inputMap: [{ topic: 'spindle/speedSetpoint', input: 'speedSetpoint' }],
       }));
       await loaded();
@@ -286,7 +286,7 @@ describe('fmu node', () => {
     });
 
     it('leaves the live run exactly as it was: a live node with what-ifs matches one without', async () => {
-      const live = { fmu: SPINDLE, mode: 'live', stepping: 'message', stepsPerMessage: 10, outputs: ['speed', 'motorCurrent', 'bearingTemperature'] };
+      const live = { fmu: SPINDLE, mode: 'live', stepping: 'message', stepsPerMessage: 10, outputNames: ['speed', 'motorCurrent', 'bearingTemperature'] };
       await loadFlow(helper, nodes, [
         ...flow(live, 'a'),
         { id: 'b', type: 'fmu', stepSize: 0.01, ...live, wires: [['outB']] },
@@ -317,7 +317,7 @@ describe('fmu node', () => {
 
   describe('batch', () => {
     it('runs a whole experiment per message: inputs as CSV, results as columns', async () => {
-      await loadFlow(helper, nodes, flow({ fmu: SPINDLE, mode: 'batch', batchStopTime: 10, batchRecordEvery: 10, outputs: ['speed', 'motorCurrent'] }));
+      await loadFlow(helper, nodes, flow({ fmu: SPINDLE, mode: 'batch', batchStopTime: 10, batchRecordEvery: 10, outputNames: ['speed', 'motorCurrent'] }));
       await loaded('f', /ready for batch runs/);
       const reply = await exchange({ payload: 'time,speedSetpoint,load\n0,2000,0\n4,5000,0.5\n' });
       assert.equal(reply.error, undefined);
@@ -335,7 +335,7 @@ describe('fmu node', () => {
     });
 
     it('takes per-run parameters and stop time, and answers CSV', async () => {
-      await loadFlow(helper, nodes, flow({ fmu: SPINDLE, mode: 'batch', batchFormat: 'csv', outputs: ['speed'] }));
+      await loadFlow(helper, nodes, flow({ fmu: SPINDLE, mode: 'batch', batchFormat: 'csv', outputNames: ['speed'] }));
       await loaded('f', /ready for batch runs/);
       const reply = await exchange({ batch: { stopTime: 1, recordEvery: 50, parameters: { rampLimit: 500 }, inputs: { time: [0], columns: { speedSetpoint: [6000] } } } });
       assert.equal(reply.error, undefined);
@@ -354,8 +354,8 @@ describe('fmu node', () => {
   describe('bad input and bad files', () => {
     it('refuses unknown inputs, values that are not numbers and outputs as inputs, and changes nothing', async () => {
       await loadFlow(helper, nodes, [
-        ...flow({ fmu: 'spindle-fmi2', mode: 'live', stepping: 'message', outputs: ['speed'] }),
-        { id: 'ref', type: 'fmu', fmu: 'spindle-fmi2', stepSize: 0.01, mode: 'live', stepping: 'message', outputs: ['speed'], wires: [['outRef']] },
+        ...flow({ fmu: 'spindle-fmi2', mode: 'live', stepping: 'message', outputNames: ['speed'] }),
+        { id: 'ref', type: 'fmu', fmu: 'spindle-fmi2', stepSize: 0.01, mode: 'live', stepping: 'message', outputNames: ['speed'], wires: [['outRef']] },
         { id: 'outRef', type: 'helper' },
       ]);
       await loaded('f');
@@ -410,7 +410,7 @@ describe('fmu node', () => {
 
       mkdirSync(path.join(userDir, 'models'), { recursive: true });
       copyFileSync(SPINDLE, path.join(userDir, 'models', 'my-spindle.fmu'));
-      await loadFlow(helper, nodes, flow({ fmu: 'models/my-spindle.fmu', mode: 'live', stepping: 'message', outputs: ['speed'] }));
+      await loadFlow(helper, nodes, flow({ fmu: 'models/my-spindle.fmu', mode: 'live', stepping: 'message', outputNames: ['speed'] }));
       await loaded();
       const relative = await exchange({ topic: 'my-spindle.speedSetpoint', payload: 100 });
       assert.equal(relative.error, undefined);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { TwinGraph, type LimitRule, type StalenessRule, type TwinChangeEvent, type TwinGraphSnapshot } from '../lib/twin';
 import type { DtdlModelNode } from '../dtdl-model/dtdl-model-node';
-import { GraphStore } from './graph-store';
+import { SnapshotStore } from '../lib/snapshot-store';
 import type { TwinGraphNode } from './twin-graph-node';
 import { limitRules, stalenessRules } from './rules';
 
@@ -24,7 +24,7 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const models = RED.nodes.getNode(config.models) as DtdlModelNode | null;
     let rules: { staleness: StalenessRule[]; limits: LimitRule[] } = { staleness: [], limits: [] };
-    let store: GraphStore | undefined;
+    let store: SnapshotStore | undefined;
     let staleTimer: NodeJS.Timeout | undefined;
 
     const setProblem = (problem: string) => {
@@ -44,7 +44,7 @@ export = function register(RED: NodeAPI): void {
     if (!node.problem && models?.registry.model) {
       const options = { staleness: rules.staleness, limits: rules.limits };
       const file = path.join(RED.settings.userDir ?? process.cwd(), 'twinflow', `twin-graph-${node.id}.json`);
-      store = config.persist === false ? undefined : new GraphStore(file, () => node.graph?.snapshot(), (err) => node.error(`twin-graph: cannot save ${file}: ${err.message}`));
+      store = config.persist === false ? undefined : new SnapshotStore(file, () => node.graph?.snapshot(), (err) => node.error(`twin-graph: cannot save ${file}: ${err.message}`));
       try {
         const saved = store?.load() as TwinGraphSnapshot | undefined;
         node.graph = saved ? TwinGraph.restore(models.registry.model, saved, options) : new TwinGraph(models.registry.model, options);

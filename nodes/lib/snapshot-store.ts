@@ -1,10 +1,11 @@
-// Keeps a twin graph's snapshot on disk so a restart loses nothing: written atomically (temporary
-// file, fsync, rename), at once after changes that matter (desired values, relationships, lifecycle,
-// properties) and at most once a second for telemetry, whose latest value the sensors send again.
+// Keeps a node's state on disk as one JSON snapshot so a restart loses nothing: written atomically
+// (temporary file, fsync, rename, fsync of the folder), at once after changes that matter (desired
+// values, queued commands, relationships) and at most once per delay for changes the sources send
+// again anyway (telemetry). Used by the twin graph, the reconciler and every node that persists state.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
-export class GraphStore {
+export class SnapshotStore {
   #dirty = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -63,7 +64,7 @@ export class GraphStore {
   }
 }
 
-function writeAtomically(file: string, text: string): void {
+export function writeAtomically(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'w', 0o600);

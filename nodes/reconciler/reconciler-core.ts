@@ -225,7 +225,7 @@ export class Reconciler {
     head.written = true;
     effects.persist = true;
     if (head.kind === 'command' && !this.#commandRules.has(head.command!.name)) {
-      this.#finish(twin, 'confirmed', 200, `${head.command!.name}: done (${result.status ?? 'Good'})`, now, effects);
+      this.#finish(twin, 'confirmed', 200, `${describe(head)}: done (${result.status ?? 'Good'})`, now, effects);
       return effects;
     }
     effects.progress.push({ entry: head, status: 'written', ac: 202, ad: `${describe(head)}: accepted by the machine; waiting for the sensors to confirm` });
@@ -410,6 +410,7 @@ export class Reconciler {
       twin.applied.set(head.path!, { value: head.value, version: head.version!, ...(head.issuer !== undefined ? { issuer: head.issuer } : {}), since: now });
       const rule = this.#rulesByDesired.get(head.path!);
       if (rule !== undefined) twin.divergedSince[rule] = Number.NaN;
+      effects.acks.push({ twin: twin.id, path: head.path!, ac: 202, av: head.version!, ad: `${describe(head)}: sent to the machine` });
     }
     this.#report(head, 'released', 202, `${describe(head)}: sent to the machine`, effects);
   }
@@ -432,7 +433,7 @@ export class Reconciler {
     if (!rule) return;
     const actual = twin.actual.get(rule.actual);
     if (actual && actual.time >= head.releasedAt && sameValue(actual.value, rule.equals)) {
-      this.#finish(twin, 'confirmed', 200, `${head.command!.name}: confirmed, ${rule.actual} is ${show(actual.value)}`, now, effects);
+      this.#finish(twin, 'confirmed', 200, `${describe(head)}: confirmed, ${rule.actual} is ${show(actual.value)}`, now, effects);
     }
   }
 

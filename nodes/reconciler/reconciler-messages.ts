@@ -112,7 +112,10 @@ export function applyInput(reconciler: Reconciler, msg: Msg, defaultTwin: string
 
 /** The effects as messages for outputs 1-4. */
 export function effectMessages(effects: Effects, modelOf: (twin: string) => string): [Msg[], Msg[], Msg[], Msg[]] {
-  const twinRef = (id: string) => ({ id, model: modelOf(id) });
+  const twinRef = (id: string) => {
+    const model = modelOf(id);
+    return model ? { id, model } : { id };
+  };
   const release = effects.release.map((e): Msg => {
     const reconcile = { entry: e.id, twin: e.twin };
     if (e.kind === 'desired') {

@@ -33,7 +33,9 @@ export = function register(RED: NodeAPI): void {
       const alerts = reconciler.alerts();
       const active = alerts.filter((a) => a.state === 'active-unacked' || a.state === 'active-acked').length;
       const twins = reconciler.twinCount;
-      const text = `${twins} twin${twins === 1 ? '' : 's'} · ${queued} queued${alerts.length > 0 ? ` · ${active} active alarm${active === 1 ? '' : 's'}` : ''}`;
+      const unacked = alerts.filter((a) => a.state === 'rtn-unacked').length;
+      const alarms = active > 0 ? ` · ${active} active alarm${active === 1 ? '' : 's'}` : unacked > 0 ? ` · ${unacked} alarm${unacked === 1 ? '' : 's'} to acknowledge` : '';
+      const text = `${twins} twin${twins === 1 ? '' : 's'} · ${queued} queued${alarms}`;
       node.status({ fill: active > 0 ? 'red' : queued > 0 ? 'yellow' : 'green', shape: 'dot', text });
     };
 
@@ -58,19 +60,18 @@ export = function register(RED: NodeAPI): void {
         node.error(`reconciler: the saved queue could not be read (${(err as Error).message}); it was kept in ${aside}`);
       }
       if (saved !== undefined) {
-        // Resume once every node of the flow has started, so released entries reach opcua-out.
-        resume = setTimeout(() => {
-          resume = undefined;
-          try {
-            const effects = reconciler!.restore(saved, Date.now());
-            node.log(`resumed ${reconciler!.queueLength()} queued entr${reconciler!.queueLength() === 1 ? 'y' : 'ies'} for ${reconciler!.twinCount} twin(s)`);
+        try {
+          const effects = reconciler.restore(saved, Date.now());
+          node.log(`resumed ${reconciler.queueLength()} queued entr${reconciler.queueLength() === 1 ? 'y' : 'ies'} for ${reconciler.twinCount} twin(s)`);
+          // Send what resuming releases once every node of the flow has started, so it reaches opcua-out.
+          resume = setTimeout(() => {
+            resume = undefined;
             emit(effects);
-          } catch (err) {
-            const aside = store?.setAside((err as Error).message);
-            node.error(`reconciler: the saved queue could not be restored (${(err as Error).message}); it was kept in ${aside}`);
-          }
-          showStatus();
-        }, 200);
+          }, 200);
+        } catch (err) {
+          const aside = store?.setAside((err as Error).message);
+          node.error(`reconciler: the saved queue could not be restored (${(err as Error).message}); it was kept in ${aside}`);
+        }
       }
       loop = setInterval(() => {
         try {
@@ -85,7 +86,6 @@ export = function register(RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow & Record<string, unknown>, send, done) => {
       try {
         if (configError || !reconciler || !settings) throw new Error(configError ?? 'not usable');
-        if (resume) throw new Error('still restoring the saved queue; send again in a moment');
         const result = applyInput(reconciler, msg, settings.twinId, Date.now());
         if (result && 'view' in result) {
           send([null, null, null, { ...msg, payload: result.view }]);

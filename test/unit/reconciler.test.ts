@@ -28,7 +28,11 @@ describe('reconciler: queue and confirmation', () => {
 
     assert.equal(r.sample('cnc-1', 'spindle/speed', 1500, 500).acks.length, 0, 'still ramping');
     const confirmed = r.sample('cnc-1', 'spindle/speed', 2980, 900);
-    assert.deepEqual(confirmed.acks, [{ twin: 'cnc-1', path: 'spindle/speedSetpoint', ac: 200, av: 1, ad: 'spindle/speedSetpoint = 3000 (v1): confirmed, spindle/speed is 2980' }]);
+    assert.deepEqual(first.acks, [{ twin: 'cnc-1', path: 'spindle/speedSetpoint', ac: 202, av: 1, ad: 'spindle/speedSetpoint = 3000 (v1): sent to the machine' }]);
+    assert.deepEqual(confirmed.acks.map((a) => [a.ac, a.av, a.ad]), [
+      [200, 1, 'spindle/speedSetpoint = 3000 (v1): confirmed, spindle/speed is 2980'],
+      [202, 2, 'spindle/speedSetpoint = 5000 (v2): sent to the machine'],
+    ]);
     assert.equal(confirmed.release.length, 1);
     assert.equal(confirmed.release[0]!.value, 5000, 'the next entry is released on confirmation');
     assert.equal(confirmed.release[0]!.version, 2);
@@ -60,6 +64,7 @@ describe('reconciler: queue and confirmation', () => {
     const { release } = r.desire('cnc-1', 'spindle/speedSetpoint', 3000, {}, 0);
     r.command('cnc-1', { name: 'reset', id: 'c1', issuer: 'ann', issuedAt: 0 }, 0);
     const refused = r.outcome(release[0]!.id, { good: false, status: 'BadInvalidState', description: 'emergency stop' }, 50);
+    assert.equal(refused.acks.length, 1);
     assert.equal(refused.acks[0]!.ac, 409);
     assert.match(refused.acks[0]!.ad, /machine refused spindle\/speedSetpoint = 3000 \(v1\): BadInvalidState \(emergency stop\)/);
     assert.equal(refused.release[0]!.command!.name, 'reset');
@@ -195,7 +200,8 @@ describe('reconciler: messages and settings', () => {
     const effects = applyInput(r, { topic: 'spindle/speedSetpoint', payload: 2500, desired: { version: 7, issuer: 'opt' }, twin: { id: 'cnc-1', model: 'dtmi:m;1' } }, '', 0);
     const [release, acks, alerts, progress] = effectMessages(effects as never, (t) => r.modelOf(t));
     assert.deepEqual(release[0], { topic: 'spindle/speedSetpoint', payload: 2500, twin: { id: 'cnc-1', model: 'dtmi:m;1' }, desired: { version: 7, issuer: 'opt' }, reconcile: { entry: 'cnc-1#1', twin: 'cnc-1' } });
-    assert.deepEqual([acks.length, alerts.length, progress.length], [0, 0, 2]);
+    assert.deepEqual(acks, [{ topic: 'spindle/speedSetpoint', twin: { id: 'cnc-1', model: 'dtmi:m;1' }, ack: { ac: 202, av: 7, ad: 'spindle/speedSetpoint = 2500 (v7): sent to the machine' } }]);
+    assert.deepEqual([alerts.length, progress.length], [0, 2]);
     assert.throws(() => applyInput(r, { topic: 'spindle/speed', payload: 1 }, '', 0), /twin.id: the message names no twin/);
     assert.throws(() => applyInput(r, { topic: 'samples', payload: [{ topic: 'a', payload: 1 }, { topic: 'b' }] }, 'cnc-1', 0), /payload\[1\].payload/);
     assert.throws(() => applyInput(r, { action: 'explode' }, 'cnc-1', 0), /action: must be state or cancel/);

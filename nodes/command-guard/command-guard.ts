@@ -80,13 +80,17 @@ export = function register(RED: NodeAPI): void {
 
     const pendingMessage = (): Msg => ({ topic: 'pending', payload: pendingRows(guard!.pending(), Date.now()) });
 
+    /** Appends to the audit log and returns the record as the message for output 4. */
+    const audited = (record: Record<string, unknown>): Msg => {
+      audit?.append(record);
+      return { topic: record.decision, payload: record };
+    };
+
     /** Sends a verdict to its output and the audit log. */
     const deliver = (verdict: Verdict, send: (msgs: (Msg | Msg[] | null)[]) => void): void => {
       const now = Date.now();
-      const record = auditRecord(verdict, now);
-      audit?.append(record);
+      const auditMsg = audited(auditRecord(verdict, now));
       const msg = messageOf(verdict.request);
-      const auditMsg: Msg = { topic: verdict.decision, payload: record };
       const holdsChanged = verdict.decision === 'held' || verdict.rule === 'approval' || originals.has(verdict.request.id);
       const outputs: (Msg | Msg[] | null)[] = [null, null, null, auditMsg, null];
       if (verdict.decision === 'passed') {
@@ -147,13 +151,13 @@ export = function register(RED: NodeAPI): void {
               verdict = guard.approve(a.id, a.decision, a.by as string, now, typeof a.reason === 'string' ? a.reason : undefined);
             } catch (err) {
               // A refused approval is audited too: who tried to approve what, and why it did not count.
-              if (before) audit?.append({ time: now, actor: typeof a.by === 'string' ? a.by : null, action: `approve ${before.request.id}`, target: before.request.twin, decision: 'refused', rule: 'approval', reason: (err as Error).message, snapshot: null, cmdId: before.request.id });
+              if (before) send([null, null, null, audited({ time: now, actor: typeof a.by === 'string' ? a.by : null, action: `approve ${before.request.id}`, target: before.request.twin, decision: 'refused', rule: 'approval', reason: (err as Error).message, snapshot: null, cmdId: before.request.id }), null]);
               throw err;
             }
             if (verdict) deliver(verdict, out);
             else {
-              audit?.append({ time: now, actor: a.by, action: `approve ${a.id}`, target: before!.request.twin, decision: 'approved', rule: 'approval', reason: `${a.by} approved ${a.id}; waiting for a second approver`, snapshot: null, cmdId: a.id });
-              send([null, null, pendingMessage(), null, null]);
+              const record = audited({ time: now, actor: a.by, action: `approve ${a.id}`, target: before!.request.twin, decision: 'approved', rule: 'approval', reason: `${a.by} approved ${a.id}; waiting for a second approver`, snapshot: null, cmdId: a.id });
+              send([null, null, pendingMessage(), record, null]);
               store?.changed(true);
             }
             break;
@@ -161,6 +165,9 @@ export = function register(RED: NodeAPI): void {
           case 'what-if': {
             const id = (msg.guard as { hold: string }).hold;
             const result = msg.whatIf as { verdict?: unknown; summary?: unknown };
+            // The verdict and trajectory travel on with the request.
+            const original = originals.get(id);
+            if (original) originals.set(id, { ...original, whatIf: msg.whatIf });
             deliver(guard.verdict(id, { verdict: result?.verdict, summary: result?.summary }, now), out);
             break;
           }

@@ -10,6 +10,7 @@ const subcommands: Record<string, () => Subcommand> = {
   plant: () => require('./plant').command,
   dtdl: () => require('./dtdl').command,
   fmu: () => require('./fmu').command,
+  audit: () => require('./audit').command,
 };
 
 function usage(): string {

@@ -174,8 +174,12 @@ export = function register(RED: NodeAPI): void {
           case 'action': {
             if (msg.action === 'pending') send([null, null, pendingMessage(), null, null]);
             else if (msg.action === 'verify-audit') {
-              const report = audit ? audit.verify() : { ok: false, message: 'no audit log' };
-              send([null, null, null, { ...msg, payload: report }, null]);
+              if (!audit) throw new GuardError('action: there is no audit log to verify');
+              audit.verify().then(
+                (report) => { send([null, null, null, { ...msg, topic: 'verify-audit', payload: report }, null]); done(); },
+                (err: Error) => done(new Error(`command-guard: audit log: ${err.message}`)),
+              );
+              return;
             } else throw new GuardError(`action: must be pending or verify-audit, not ${JSON.stringify(msg.action)}`);
             break;
           }

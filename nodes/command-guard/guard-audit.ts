@@ -1,11 +1,37 @@
-// The guard's audit trail: every decision appended to a tamper-evident log. A thin seam over the
-// shared audit library so the adapter does not depend on its file format.
+// The guard's audit trail: every decision appended to the shared tamper-evident log (one hash chain
+// per file in this Node-RED, shared with signature-verify when they name the same file).
+import { acquireAuditLog, type AuditEntry } from '../lib/audit';
+
 export interface AuditHandle {
   append(record: Record<string, unknown>): void;
-  verify(): unknown;
+  verify(): Promise<unknown>;
   close(): Promise<void>;
 }
 
-export function openAudit(_file: string, _onError: (err: Error) => void): AuditHandle {
-  return { append: () => undefined, verify: () => ({ ok: false, message: 'audit log not connected yet' }), close: async () => undefined };
+/** The guard's record in the audit log's fields; the rest goes to details. */
+export function auditEntry(record: Record<string, unknown>): AuditEntry {
+  const text = (v: unknown, fallback: string) => (typeof v === 'string' && v !== '' ? v : fallback);
+  const { actor, action, target, decision, rule, reason, snapshot, cmdId, time: _time, ...details } = record;
+  return {
+    actor: text(actor, 'unknown'),
+    action: text(action, 'unknown'),
+    target: text(target, 'unknown'),
+    decision: text(decision, 'unknown'),
+    rule: text(rule, 'unknown'),
+    reason: text(reason, '-'),
+    snapshot: snapshot ?? null,
+    cmdId: typeof cmdId === 'string' ? cmdId : null,
+    ...(Object.keys(details).length > 0 ? { details: JSON.parse(JSON.stringify(details)) as Record<string, unknown> } : {}),
+  };
+}
+
+export function openAudit(file: string, onError: (err: Error) => void): AuditHandle {
+  const { log, release } = acquireAuditLog(file);
+  return {
+    append: (record) => {
+      log.append(auditEntry(record)).catch(onError);
+    },
+    verify: () => log.verify(),
+    close: () => release(),
+  };
 }

@@ -2,7 +2,7 @@
 // refusals on their output with the reason, dual approval by messages, a timeout, a ramp released
 // step by step, a what-if round trip through a real fmu node, held requests across a restart.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -190,6 +190,28 @@ describe('command guard in Node-RED', () => {
     send({ approval: { id: 'keep-1', decision: 'approve', by: 'ann' } });
     const released = await passed.waitFor((m) => m.topic === 'spindle/speedSetpoint');
     assert.deepEqual([released.payload, (released.desired as { issuer: string }).issuer, (released.twin as { id: string }).id], [10500, 'opt', 'cnc-1']);
+  });
+
+  it('appends every decision to the hash-chained audit log and finds a record edited afterwards', async () => {
+    await start({ approvals: [] });
+    state({ doorOpen: true, machineState: 'idle', 'spindle/maxSpeed': 12000 });
+    send({ command: { name: 'startCycle', request: 'P1000', id: 'a1', issuer: 'ann' } });
+    send({ topic: 'spindle/speedSetpoint', payload: 5000, desired: { issuer: 'opt', id: 'a2' } });
+    await eventually(() => audit.messages.length === 2, 'two decisions');
+    send({ action: 'verify-audit' });
+    const good = await audit.waitFor((m) => m.topic === 'verify-audit');
+    assert.deepEqual([(good.payload as { ok: boolean }).ok, (good.payload as { records: number }).records], [true, 2]);
+    const file = path.join(userDir, 'twinflow', 'audit.log');
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => [l.actor, l.decision, l.rule, l.cmdId]), [['ann', 'rejected', 'interlock', 'a1'], ['opt', 'passed', 'checks', 'a2']]);
+    assert.deepEqual(lines[0]!.snapshot, { doorOpen: true, machineState: 'idle' });
+    // Someone turns the refusal into an acceptance after the fact.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"decision":"rejected"', '"decision":"passed"'));
+    audit.clear();
+    send({ action: 'verify-audit' });
+    const bad = await audit.waitFor((m) => m.topic === 'verify-audit');
+    assert.equal((bad.payload as { ok: boolean }).ok, false);
+    assert.match(JSON.stringify((bad.payload as { problem: unknown }).problem), /"seq":1|line.?1/);
   });
 
   it('sends malformed input to Catch with the field and the rule, changing nothing', async () => {

@@ -1,6 +1,7 @@
 // What twin nodes may ask of a deployed twin-graph config node.
 import type { Node } from 'node-red';
 import type { StalenessTransition, TwinChangeEvent, TwinGraph } from '../lib/twin';
+import type { LogContext, TwinEventLog } from '../lib/eventlog';
 import type { DtdlModelNode } from '../dtdl-model/dtdl-model-node';
 
 export interface TwinGraphNode extends Node {
@@ -8,9 +9,17 @@ export interface TwinGraphNode extends Node {
   graph?: TwinGraph;
   problem?: string;
   models?: DtdlModelNode;
-  /** Tell the graph node what changed, so it persists it. */
-  recordChanges(events: readonly TwinChangeEvent[]): void;
+  /**
+   * Tell the graph node what changed, so it persists it, appends it to the event log (when on;
+   * `context` says where the change came from) and emits `changes` with the events.
+   */
+  recordChanges(events: readonly TwinChangeEvent[], context?: LogContext): void;
+  /** The graph's event log, when turned on and readable (else see `eventLogProblem`). */
+  eventLog?: TwinEventLog;
+  eventLogProblem?: string;
   /** Staleness transitions, checked once a second: `on('staleness', (t: StalenessTransition[]) => ...)`. */
   on(event: 'staleness', listener: (transitions: StalenessTransition[]) => void): this;
+  /** Every recorded change: `on('changes', (events: TwinChangeEvent[]) => ...)`. */
+  on(event: 'changes', listener: (events: readonly TwinChangeEvent[]) => void): this;
   on(event: string, listener: (...args: any[]) => void): this;
 }

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import { TwinGraph, type LimitRule, type StalenessRule, type TwinChangeEvent, type TwinGraphSnapshot } from '../lib/twin';
+import { TwinEventLog, type LogContext } from '../lib/eventlog';
 import type { DtdlModelNode } from '../dtdl-model/dtdl-model-node';
 import { SnapshotStore } from '../lib/snapshot-store';
 import type { TwinGraphNode } from './twin-graph-node';
@@ -13,6 +14,8 @@ interface TwinGraphDef extends NodeDef {
   staleness: unknown;
   limits: unknown;
   persist: boolean;
+  eventLog: boolean;
+  snapshotEvery: string | number;
 }
 
 /** Changes whose loss on a crash would lose intent, not just a reading the sensors send again. */
@@ -63,6 +66,7 @@ export = function register(RED: NodeAPI): void {
         node.emit('graph');
       };
       models.registry.on('change', onModels);
+      if (config.eventLog === true) openEventLog();
       staleTimer = setInterval(() => {
         const transitions = node.graph?.checkStaleness() ?? [];
         if (transitions.length > 0) node.emit('staleness', transitions);
@@ -73,14 +77,65 @@ export = function register(RED: NodeAPI): void {
       });
     }
 
-    node.recordChanges = (events: readonly TwinChangeEvent[]) => {
-      if (!store || events.length === 0) return;
-      store.changed(events.some((e) => URGENT.has(e.kind)));
+    function openEventLog(): void {
+      const snapshotEvery = Number(config.snapshotEvery ?? 1000);
+      if (!Number.isInteger(snapshotEvery) || snapshotEvery < 0) {
+        node.eventLogProblem = `snapshot every: "${config.snapshotEvery}" must be a whole number of events (0 for none)`;
+        node.error(`twin-graph: event log: ${node.eventLogProblem}`);
+        return;
+      }
+      const dir = path.join(RED.settings.userDir ?? process.cwd(), 'twinflow', `eventlog-${node.id}`);
+      try {
+        const { log, report } = TwinEventLog.open(dir, () => node.graph, { snapshotEvery });
+        if (report.cutBytes > 0) node.warn(`twin-graph: event log: cut a torn tail of ${report.cutBytes} bytes (${report.cutReason}) from ${dir}: the last write before a crash was incomplete and had not been confirmed`);
+        const baselines = log.resync();
+        log.store.sync();
+        node.eventLog = log;
+        node.log(`event log ${dir}: ${report.events} event(s) of ${report.streams} twin(s), ${report.snapshots} snapshot(s)${baselines > 0 ? `; ${baselines} twin(s) recorded as they are now (the log had not seen their latest state)` : ''}`);
+      } catch (err) {
+        node.eventLogProblem = (err as Error).message;
+        node.error(`twin-graph: the event log cannot be used, so no changes are logged: ${node.eventLogProblem}`);
+      }
+    }
+
+    let flushing = false;
+    const flushLog = () => {
+      // Group commit: appends made while one fsync runs share the next.
+      if (flushing || !node.eventLog) return;
+      flushing = true;
+      node.eventLog.flush().then(
+        () => { flushing = false; },
+        (err: Error) => {
+          flushing = false;
+          node.error(`twin-graph: event log: the disk did not confirm the latest changes: ${err.message}`);
+        },
+      );
+    };
+
+    node.recordChanges = (events: readonly TwinChangeEvent[], context?: LogContext) => {
+      if (events.length === 0) return;
+      if (node.eventLog) {
+        try {
+          node.eventLog.record(events, context);
+          flushLog();
+        } catch (err) {
+          // The graph has changed already; the next change of these twins records them whole.
+          node.error(`twin-graph: event log: ${events.length} change(s) could not be appended: ${(err as Error).message}`);
+        }
+      }
+      store?.changed(events.some((e) => URGENT.has(e.kind)));
+      node.emit('changes', events);
     };
 
     node.on('close', (done: () => void) => {
       if (staleTimer) clearInterval(staleTimer);
       store?.close();
+      try {
+        node.eventLog?.close();
+      } catch (err) {
+        node.error(`twin-graph: event log: ${(err as Error).message}`);
+      }
+      node.eventLog = undefined;
       done();
     });
   }

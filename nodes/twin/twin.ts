@@ -3,6 +3,7 @@
 // reason) and stale alerts, and keeps its status honest.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { StalenessTransition } from '../lib/twin';
+import { messageDigest, toChangeEvent, type LogContext } from '../lib/eventlog';
 import type { TwinGraphNode } from '../twin-graph/twin-graph-node';
 import { errorInfo, handleMessage, type TwinNodeSettings } from './twin-node-core';
 import { staleAlert } from './stale-alerts';
@@ -82,8 +83,27 @@ export = function register(RED: NodeAPI): void {
           done();
           return;
         }
+        // With the graph's event log: a redelivered message (same eventId) is answered, not applied
+        // again, and expectedVersion is checked against the twin's version in the log.
+        let context: LogContext | undefined;
+        const log = graphNode?.eventLog;
+        if (log) {
+          const given = (msg.twin as { id?: unknown } | undefined)?.id;
+          const twinId = settings.scope === 'one' ? settings.twinId : typeof given === 'string' ? given : undefined;
+          const digest = messageDigest(msg, twinId);
+          const { duplicate } = log.precheck(twinId, { eventId: msg.eventId, expectedVersion: msg.expectedVersion, digest });
+          if (duplicate) {
+            send([{ ...msg, duplicate: true, event: toChangeEvent(duplicate) }, null, null]);
+            done();
+            return;
+          }
+          const correlation = typeof msg.correlationId === 'string' ? msg.correlationId : msg._msgid;
+          context = { ...(typeof msg.eventId === 'string' ? { eventId: msg.eventId, digest } : {}), causationId: msg._msgid, correlationId: correlation };
+        } else if (msg.expectedVersion !== undefined) {
+          throw new Error('expectedVersion: needs the event log of the twin graph (turn it on in the twin-graph node)');
+        }
         const outcome = handleMessage(graph, msg, settings);
-        graphNode?.recordChanges(outcome.events);
+        graphNode?.recordChanges(outcome.events, context);
         accepted += outcome.events.length;
         if (outcome.rejected) refused += (outcome.rejected.payload as unknown[]).length;
         send([outcome.accepted ?? null, outcome.rejected ?? null, null]);

@@ -46,9 +46,24 @@ export interface ChartPoint {
   violations: SpcRule[];
 }
 
+/**
+ * A scored sample of a univariate channel, condition-normalised: the residual (what the regime and the
+ * covariates do not explain) added to the channel's typical level in training. Wear shows in it without
+ * the operating point's swings, which makes it the better degradation indicator for a RUL trend.
+ */
+export interface IndicatorPoint {
+  channel: string;
+  time: number;
+  value: number;
+  expected: number;
+  z: number;
+  normalised: number;
+}
+
 export interface EngineOutput {
   alerts: Alert[];
   chart: ChartPoint[];
+  indicators: IndicatorPoint[];
 }
 
 export interface Calibration {
@@ -71,6 +86,8 @@ export interface UnivariateBaseline {
   /** by regime bin */
   regimes: Record<string, LinearFit>;
   calibration: Calibration;
+  /** the mean expected value over the training samples: the level the normalised indicator is given at */
+  reference: number;
 }
 
 export interface MultivariateBaseline {
@@ -291,7 +308,7 @@ export class AnomalyEngine {
    * the channels whose lead topic is among them are scored, so a batch aligns its covariates.
    */
   ingest(samples: readonly EngineSample[]): EngineOutput {
-    const out: EngineOutput = { alerts: [], chart: [] };
+    const out: EngineOutput = { alerts: [], chart: [], indicators: [] };
     const relevant = this.relevantTopics();
     const fresh: EngineSample[] = [];
     for (const sample of samples) {
@@ -314,7 +331,7 @@ export class AnomalyEngine {
 
   /** Advances the clock without samples (silence is a symptom too): gaps, pending delays, shelving. */
   tick(now: number): EngineOutput {
-    const out: EngineOutput = { alerts: [], chart: [] };
+    const out: EngineOutput = { alerts: [], chart: [], indicators: [] };
     if (!Number.isFinite(now)) return out;
     if (now > this.#clock) this.#clock = now;
     // Statistical conditions change only with new evidence (samples); silence is judged by the gap check.
@@ -325,7 +342,7 @@ export class AnomalyEngine {
 
   /** Forgets the baseline and learns a new one from the next samples; conditions it raised return to normal. */
   relearn(): EngineOutput {
-    const out: EngineOutput = { alerts: [], chart: [] };
+    const out: EngineOutput = { alerts: [], chart: [], indicators: [] };
     const now = this.#clock;
     for (const [id, gate] of this.#gates) {
       if (gate.active) {
@@ -558,6 +575,9 @@ export class AnomalyEngine {
       return;
     }
     this.#counts.scored++;
+    if (channel.baseline.kind === 'univariate') {
+      out.indicators.push({ channel: channel.name, time, value: score.value, expected: score.expected, z: score.z, normalised: score.value - score.expected + channel.baseline.reference });
+    }
     this.#detect(channel, score, time, out);
   }
 
@@ -724,7 +744,7 @@ function fitChannel(channel: Channel, config: AnomalyConfig): UnivariateBaseline
     // A regime where the signal rested at one value (a speed at standstill) must not make every later
     // wobble a thousand sigmas: its deviation is floored at a hundredth of the typical regime's.
     const sds = Object.values(regimes).map((f) => f.residualSd).filter((sd) => sd > 0);
-    baseline = { kind: 'univariate', regimes, calibration: { ...unit, sdFloor: sds.length > 0 ? median(sds) / 100 : 0 } };
+    baseline = { kind: 'univariate', regimes, calibration: { ...unit, sdFloor: sds.length > 0 ? median(sds) / 100 : 0 }, reference: 0 };
   } else {
     const regimes: MultivariateBaseline['regimes'] = {};
     const p = channel.inputs.length;
@@ -747,6 +767,14 @@ function fitChannel(channel: Channel, config: AnomalyConfig): UnivariateBaseline
       : `no regime had ${min} training samples (most: ${Math.max(...counts)})`;
   }
   baseline.calibration = calibrate(channel, baseline, config);
+  if (baseline.kind === 'univariate') {
+    const expected = new RunningStats();
+    for (const row of channel.rows) {
+      const score = scoreRow(channel, baseline, row);
+      if (score) expected.push(score.expected);
+    }
+    baseline.reference = expected.mean;
+  }
   return baseline;
 }
 

@@ -49,7 +49,7 @@ export interface WriterState {
   written: number;
   dropped: number;
   rejected: number;
-  /** Points queued (disk) plus points in the open batch. */
+  /** Points queued on disk, waiting for InfluxDB (the open batch, not on disk yet, is not counted). */
   backlog: number;
   backlogBytes: number;
   full: boolean;
@@ -248,8 +248,8 @@ export class HistoryWriter extends EventEmitter {
   }
 
   #refreshBacklog(): void {
-    this.state.backlog = this.spool.points + this.#openPoints;
-    this.state.backlogBytes = this.spool.bytes + this.#openBytes;
+    this.state.backlog = this.spool.points;
+    this.state.backlogBytes = this.spool.bytes;
   }
 
   /** Tries InfluxDB now instead of waiting for the next retry (e.g. after a successful ping). */

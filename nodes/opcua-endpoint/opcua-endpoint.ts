@@ -10,7 +10,9 @@ import { endpointSettingsFrom, type EndpointFields } from './endpoint-settings';
 import type { OpcuaEndpointNode } from './endpoint-node';
 import { itemsFromCsv } from './opcua-items';
 import { clientCertificatePem, listRejectedCertificates, listTrustedCertificates, trustRejectedCertificate } from './pki';
-import { proposeItems } from './propose-items';
+import { dtdlNameFilter, proposeItems, type NameFilter } from './propose-items';
+import { ModelIndex } from '../lib/twin/model-index';
+import type { DtdlModelNode } from '../dtdl-model/dtdl-model-node';
 
 type EndpointDef = NodeDef & EndpointFields;
 
@@ -91,6 +93,19 @@ export = function register(RED: NodeAPI): void {
     }
   });
 
+  function twinPathsOf(dtmi: string): string[] | undefined {
+    let paths: string[] | undefined;
+    RED.nodes.eachNode((n: { id: string; type: string }) => {
+      if (paths || n.type !== 'dtdl-model') return;
+      const models = (RED.nodes.getNode(n.id) as DtdlModelNode | null)?.registry.model;
+      if (models?.interfaces.has(dtmi)) {
+        const index = new ModelIndex(models, dtmi, []);
+        paths = [...index.telemetryPaths, ...index.propertyPaths];
+      }
+    });
+    return paths;
+  }
+
   /** Browsing needs a deployed endpoint: the dialog says so when it is not. */
   async function withDeployedEndpoint(req: Request, res: Response, job: (connection: OpcuaConnection) => Promise<unknown>): Promise<void> {
     const endpoint = RED.nodes.getNode(String(req.params.id)) as OpcuaEndpointNode | null;
@@ -119,6 +134,17 @@ export = function register(RED: NodeAPI): void {
   RED.httpAdmin.get('/twinflow/opcua/endpoint/:id/propose', read, (req: Request, res: Response) => {
     const nodeId = typeof req.query.nodeId === 'string' && req.query.nodeId ? req.query.nodeId : 'i=85';
     const depth = Math.min(6, Math.max(1, Number(req.query.depth ?? 3) || 3));
-    void withDeployedEndpoint(req, res, async (connection) => ({ items: await proposeItems(connection, nodeId, depth) }));
+    let filter: NameFilter | undefined;
+    const model = typeof req.query.model === 'string' ? req.query.model.trim() : '';
+    if (model) {
+      // Map to the interface's telemetry and properties, from whichever deployed dtdl-model holds it.
+      const paths = twinPathsOf(model);
+      if (!paths) {
+        fail(res, 404, new Error(`model: ${model} is not loaded by any deployed dtdl-model node`));
+        return;
+      }
+      filter = dtdlNameFilter(paths);
+    }
+    void withDeployedEndpoint(req, res, async (connection) => ({ items: await proposeItems(connection, nodeId, depth, filter) }));
   });
 };

@@ -33,3 +33,27 @@ export async function proposeItems(connection: OpcuaConnection, folderNodeId: st
   await walk(folderNodeId, [], 1);
   return proposed;
 }
+
+/**
+ * Maps browse paths to a DTDL interface's telemetry and property paths by name: the whole path
+ * (`spindle/speed`), else its ending (`CNC/spindle/speed` ends in `spindle/speed`), compared without
+ * case; failing that, the variable's own name when exactly one twin path ends in it. Variables
+ * that match nothing are not proposed.
+ */
+export function dtdlNameFilter(twinPaths: readonly string[]): NameFilter {
+  const byPath = new Map(twinPaths.map((p) => [p.toLowerCase(), p]));
+  const byLeaf = new Map<string, string[]>();
+  for (const p of twinPaths) {
+    const leaf = p.split('/').at(-1)!.toLowerCase();
+    byLeaf.set(leaf, [...(byLeaf.get(leaf) ?? []), p]);
+  }
+  return (browsePath) => {
+    const segments = browsePath.toLowerCase().split('/');
+    for (let i = 0; i < segments.length; i++) {
+      const found = byPath.get(segments.slice(i).join('/'));
+      if (found) return found;
+    }
+    const leaf = byLeaf.get(segments.at(-1)!);
+    return leaf?.length === 1 ? leaf[0] : undefined;
+  };
+}

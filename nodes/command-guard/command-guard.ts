@@ -9,8 +9,12 @@ import { CommandGuard, GuardError, type GuardRequest, type Verdict } from './gua
 import { auditRecord, guardInfo, inputKind, pendingRows, requestFrom } from './guard-messages';
 import { parseGuardSettings, type GuardConfig } from './guard-settings';
 import { openAudit, type AuditHandle } from './guard-audit';
+import type { AuditLog } from '../lib/audit';
 
-type GuardDef = NodeDef & GuardConfig & { graph?: string; twinId?: string; auditFile?: string; persist?: boolean };
+type GuardDef = NodeDef & GuardConfig & { graph?: string; twinId?: string; audit?: string; persist?: boolean };
+
+/** Where decisions go without an audit-log config node: the same file the audit-log node uses by default. */
+const DEFAULT_AUDIT_FILE = path.join('twinflow', 'audit', 'commands.jsonl');
 type Msg = Record<string, unknown>;
 
 export = function register(RED: NodeAPI): void {
@@ -48,8 +52,15 @@ export = function register(RED: NodeAPI): void {
       if (config.graph && !graphNode) throw new Error('graph: the chosen twin graph does not exist');
       guard = new CommandGuard(parseGuardSettings(config), read);
       const userDir = RED.settings.userDir ?? process.cwd();
-      const auditFile = (config.auditFile ?? '').trim() || path.join('twinflow', 'audit.log');
-      audit = openAudit(path.isAbsolute(auditFile) ? auditFile : path.join(userDir, auditFile), (err) => node.error(`command-guard: audit log: ${err.message}`));
+      const onAuditError = (err: Error) => node.error(`command-guard: audit log: ${err.message}`);
+      if (config.audit) {
+        const auditNode = RED.nodes.getNode(config.audit) as { auditLog?: AuditLog; problem?: string } | null;
+        // No decision without its record: a guard whose log is unusable refuses to work.
+        if (!auditNode?.auditLog) throw new Error(`audit: ${auditNode?.problem ?? 'the chosen audit log does not exist'}`);
+        audit = openAudit(auditNode.auditLog, onAuditError);
+      } else {
+        audit = openAudit(path.join(userDir, DEFAULT_AUDIT_FILE), onAuditError);
+      }
       if (config.persist !== false) {
         const file = path.join(userDir, 'twinflow', `command-guard-${node.id}.json`);
         store = new SnapshotStore(file, () => guard!.snapshot(), (err) => node.error(`command-guard: cannot save ${file}: ${err.message}`));

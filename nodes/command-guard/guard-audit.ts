@@ -1,6 +1,6 @@
 // The guard's audit trail: every decision appended to the shared tamper-evident log (one hash chain
 // per file in this Node-RED, shared with signature-verify when they name the same file).
-import { acquireAuditLog, type AuditEntry } from '../lib/audit';
+import { acquireAuditLog, type AuditEntry, type AuditLog } from '../lib/audit';
 
 export interface AuditHandle {
   append(record: Record<string, unknown>): void;
@@ -25,8 +25,9 @@ export function auditEntry(record: Record<string, unknown>): AuditEntry {
   };
 }
 
-export function openAudit(file: string, onError: (err: Error) => void): AuditHandle {
-  const { log, release } = acquireAuditLog(file);
+/** The log of an audit-log config node (which owns it), or the file's shared log when there is none. */
+export function openAudit(source: string | AuditLog, onError: (err: Error) => void): AuditHandle {
+  const { log, release } = typeof source === 'string' ? acquireAuditLog(source) : { log: source, release: async () => undefined };
   return {
     append: (record) => {
       log.append(auditEntry(record)).catch(onError);

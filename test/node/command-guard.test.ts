@@ -201,7 +201,7 @@ describe('command guard in Node-RED', () => {
     send({ action: 'verify-audit' });
     const good = await audit.waitFor((m) => m.topic === 'verify-audit');
     assert.deepEqual([(good.payload as { ok: boolean }).ok, (good.payload as { records: number }).records], [true, 2]);
-    const file = path.join(userDir, 'twinflow', 'audit.log');
+    const file = path.join(userDir, 'twinflow', 'audit', 'commands.jsonl');
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines.map((l) => [l.actor, l.decision, l.rule, l.cmdId]), [['ann', 'rejected', 'interlock', 'a1'], ['opt', 'passed', 'checks', 'a2']]);
     assert.deepEqual(lines[0]!.snapshot, { doorOpen: true, machineState: 'idle' });

@@ -4,3 +4,5 @@ export * from './covariance';
 export * from './detectors';
 export * from './config';
 export * from './engine';
+export * from './trend';
+export * from './rul';

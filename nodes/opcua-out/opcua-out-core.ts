@@ -113,3 +113,22 @@ export function describeFailures(targets: string[], results: OperationResult[]):
   const failures = results.flatMap((r, i) => (r.good ? [] : [`${targets[i]}: ${r.status}${r.badArgument ? ` (argument ${r.badArgument})` : ''}${r.description ? ` - ${r.description}` : ''}`]));
   return failures.length > 0 ? failures.join('; ') : undefined;
 }
+
+/** Checks one value against the twin model: undefined when valid, else the reason. */
+export type ModelCheck = (kind: 'property' | 'command', name: string, value: unknown) => string | undefined;
+
+/**
+ * Refuses an operation whose values the twin model rejects, before anything is written: every write
+ * to a property of the model, the request of a command of the model. Names the model does not know
+ * (items mapped beside the twin) are left to the server's DataType.
+ */
+export function modelProblem(operation: Operation, check: ModelCheck): string | undefined {
+  if (operation.kind === 'write') {
+    for (const w of operation.writes) {
+      const problem = check('property', w.target, w.value);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  return operation.call.input === undefined ? undefined : check('command', operation.call.target, operation.call.input);
+}

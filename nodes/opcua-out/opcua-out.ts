@@ -3,13 +3,18 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { OpcuaEndpointNode } from '../opcua-endpoint/endpoint-node';
 import type { OperationResult } from '../opcua-endpoint/opcua-connection';
-import { describeFailures, normalizeMappings, operationFor, type MethodMapping, type WriteMapping } from './opcua-out-core';
+import { describeFailures, modelProblem, normalizeMappings, operationFor, type MethodMapping, type ModelCheck, type WriteMapping } from './opcua-out-core';
+import { validateInstance } from '../lib/dtdl';
+import type { DtdlModelNode } from '../dtdl-model/dtdl-model-node';
 
 interface OpcuaOutDef extends NodeDef {
   endpoint: string;
   writes: unknown;
   methods: unknown;
   timeout: string | number;
+  /** optional: a dtdl-model node and the twin's interface, to refuse values the model rejects */
+  models?: string;
+  twinModel?: string;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -24,6 +29,23 @@ export = function register(RED: NodeAPI): void {
       mappings = normalizeMappings(config.writes, config.methods);
     } catch (err) {
       configError = (err as Error).message;
+    }
+    // The twin model, when configured: a value it rejects is never written.
+    let checkModel: ModelCheck | undefined;
+    const twinModel = (config.twinModel ?? '').trim();
+    if (config.models && twinModel) {
+      const modelsNode = RED.nodes.getNode(config.models) as DtdlModelNode | null;
+      checkModel = (kind, name, value) => {
+        const models = modelsNode?.registry.model;
+        const iface = models?.interfaces.get(twinModel);
+        if (!models || !iface) return `twinModel: ${twinModel} is not loaded by the chosen dtdl-model node`;
+        if (kind === 'command' && !iface.commands.some((c) => c.name === name)) return undefined;
+        const result = validateInstance(models, { interface: twinModel, name: kind === 'command' ? `${name}/request` : name }, value);
+        if (result.ok) return undefined;
+        // A name that is no content of the model is an item mapped beside the twin: the server's DataType decides.
+        if (result.errors.every((e) => e.code === 'target-unknown')) return undefined;
+        return result.errors.map((e) => e.message).join('; ');
+      };
     }
     let lease: ReturnType<OpcuaEndpointNode['acquire']> | undefined;
     if (!endpoint) configError ??= 'no endpoint configured';
@@ -43,6 +65,8 @@ export = function register(RED: NodeAPI): void {
         try {
           if (configError || !lease) throw new Error(`opcua-out: ${configError ?? 'not usable'}`);
           const operation = operationFor(msg, mappings.writes, mappings.methods);
+          const rejected = checkModel && modelProblem(operation, checkModel);
+          if (rejected) throw new Error(`opcua-out: ${rejected}; nothing was written`);
           let targets: string[];
           let results: OperationResult[];
           const out: Record<string, unknown> = { ...msg };

@@ -11,10 +11,11 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { collector, eventually, loadFlow, onCall, statusOf } from '../support/node-helpers';
 import endpointNode = require('../../nodes/opcua-endpoint/opcua-endpoint');
 import outNode = require('../../nodes/opcua-out/opcua-out');
+import modelNode = require('../../nodes/dtdl-model/dtdl-model');
 
 helper.init(require.resolve('node-red'));
 
-const nodes = [endpointNode, outNode];
+const nodes = [endpointNode, outNode, modelNode];
 const userDir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-opcua-out-'));
 
 const WRITES = [
@@ -101,6 +102,26 @@ describe('opcua-out against the simulated CNC machine', () => {
     assert.equal(plant.model.readings().spindle.speedSetpoint, 1000, 'the valid half was not written either');
     const text = await send({ topic: 'spindle/speedSetpoint', payload: 'fast' });
     assert.match(text.errors[0] ?? '', /payload: "fast" is not a finite number \(Double\)/);
+  });
+
+  it('refuses a value the twin model rejects before writing anything, and writes what it accepts', async () => {
+    await loadFlow(helper, nodes, [
+      ...flow(plant.endpointUrl).map((n) => (n.id === 'out' ? { ...n, models: 'm1', twinModel: 'dtmi:twinflow:cnc:CNCMachine;1', writes: [...WRITES, { name: 'bench/tag', nodeId: 'ns=1;s=CNC.spindle.speedSetpoint' }] } : n)),
+      { id: 'm1', type: 'dtdl-model', source: 'builtin' },
+    ]);
+    const before = plant.model.readings().spindle.speedSetpoint;
+    const bad = await send({ topic: 'spindle/speedSetpoint', payload: 'fast' });
+    assert.match(bad.errors[0] ?? '', /^opcua-out: spindle\/speedSetpoint: "fast" is not a double; nothing was written$/);
+    const wrongRequest = await send({ command: { name: 'startCycle', request: 1000 } });
+    assert.match(wrongRequest.errors[0] ?? '', /startCycle\/request: 1000 is not a string; nothing was written/);
+    const mixed = await send({ payload: { 'spindle/speedSetpoint': 2500, doorOpen: 'yes' } });
+    assert.match(mixed.errors[0] ?? '', /doorOpen: "yes" is not a boolean/);
+    assert.equal(plant.model.readings().spindle.speedSetpoint, before, 'nothing of a refused message was written');
+    const good = await send({ topic: 'spindle/speedSetpoint', payload: 2500 });
+    assert.deepEqual(good.errors, []);
+    assert.equal(plant.model.readings().spindle.speedSetpoint, 2500);
+    const beside = await send({ topic: 'bench/tag', payload: 2600 });
+    assert.deepEqual(beside.errors, [], 'a name the model does not know is left to the server');
   });
 
   it('passes on the server refusal of an out-of-range write with its StatusCode', async () => {

@@ -228,46 +228,47 @@ export class TwinEventLog {
   record(events: readonly TwinChangeEvent[], context: LogContext = {}): StoredEvent[] {
     if (events.length === 0) return [];
     const graph = this.#graph();
-    const byTwin = new Map<string, NewEvent[]>();
+    // Runs of one twin's events, in the order they happened (the log keeps that order).
+    let requests: { stream: string; events: NewEvent[] }[] = [];
     const versions = new Map<string, number>();
     const baselined = new Set<string>();
     events.forEach((event, i) => {
       const twinId = event.twinId;
       if (baselined.has(twinId)) return;
       const last = versions.get(twinId) ?? this.#lastTwinVersion.get(twinId);
-      let list = byTwin.get(twinId);
-      if (!list) {
-        list = [];
-        byTwin.set(twinId, list);
-      }
+      let entry: NewEvent;
       if (event.kind !== 'create' && last !== event.version - 1) {
-        // A change the log never saw happened in between: record where the twin is now.
+        // A change the log never saw happened in between: record where the twin is now, instead
+        // of this batch's changes of it.
         if (!graph?.has(twinId)) return;
-        list.length = 0;
-        list.push(this.#baseline(graph, twinId, last === undefined ? 'the log had no state of this twin' : `the log was at version ${last} of the twin, this change is version ${event.version}`));
+        requests = requests.map((r) => (r.stream === twinId ? { ...r, events: [] } : r));
+        entry = this.#baseline(graph, twinId, last === undefined ? 'the log had no state of this twin' : `the log was at version ${last} of the twin, this change is version ${event.version}`);
         versions.set(twinId, graph.getVersion(twinId));
         baselined.add(twinId);
-        return;
+      } else {
+        const data: TwinEventData = { twinVersion: event.version, etag: event.etag, patch: event.patch };
+        if (event.path !== undefined) data.path = event.path;
+        if (event.sourceTime !== undefined) data.sourceTime = event.sourceTime;
+        if (event.command) data.command = event.command;
+        if (event.relationship) data.relationship = event.relationship;
+        if (event.lifecycle) data.lifecycle = event.lifecycle;
+        if (i === 0 && context.digest !== undefined) data.digest = context.digest;
+        entry = {
+          ...(context.eventId !== undefined ? { id: i === 0 ? context.eventId : `${context.eventId}#${i + 1}` } : {}),
+          kind: event.kind,
+          time: event.time,
+          data,
+          ...(event.actor !== undefined ? { actor: event.actor } : {}),
+          ...(context.causationId !== undefined ? { causationId: context.causationId } : {}),
+          ...(context.correlationId !== undefined ? { correlationId: context.correlationId } : {}),
+        };
+        versions.set(twinId, event.version);
       }
-      const data: TwinEventData = { twinVersion: event.version, etag: event.etag, patch: event.patch };
-      if (event.path !== undefined) data.path = event.path;
-      if (event.sourceTime !== undefined) data.sourceTime = event.sourceTime;
-      if (event.command) data.command = event.command;
-      if (event.relationship) data.relationship = event.relationship;
-      if (event.lifecycle) data.lifecycle = event.lifecycle;
-      if (i === 0 && context.digest !== undefined) data.digest = context.digest;
-      list.push({
-        ...(context.eventId !== undefined ? { id: i === 0 ? context.eventId : `${context.eventId}#${i + 1}` } : {}),
-        kind: event.kind,
-        time: event.time,
-        data,
-        ...(event.actor !== undefined ? { actor: event.actor } : {}),
-        ...(context.causationId !== undefined ? { causationId: context.causationId } : {}),
-        ...(context.correlationId !== undefined ? { correlationId: context.correlationId } : {}),
-      });
-      versions.set(twinId, event.version);
+      const tail = requests[requests.length - 1];
+      if (tail && tail.stream === twinId) tail.events.push(entry);
+      else requests.push({ stream: twinId, events: [entry] });
     });
-    const requests = [...byTwin].filter(([, list]) => list.length > 0).map(([stream, list]) => ({ stream, events: list }));
+    requests = requests.filter((r) => r.events.length > 0);
     this.#pending = versions;
     let results;
     try {

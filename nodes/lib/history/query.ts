@@ -99,12 +99,14 @@ export function buildStatements(schema: HistorySchema, request: HistoryRequest):
       columns.set(alias, t.path);
       return request.aggregate ? `${request.aggregate}(${field}) AS ${quoteIdentifier(alias)}` : `${field} AS ${quoteIdentifier(alias)}`;
     });
-    // Series without a component tag match an empty component value in InfluxQL.
-    const where = `${quoteIdentifier('twin')} = $twin AND ${quoteIdentifier('component')} = $component AND time >= $from AND time <= $to`;
+    // Series without a component tag match an empty component value in InfluxQL. Statements sent
+    // together share one parameter map, so each has its own parameter names.
+    const n = statements.length;
+    const where = `${quoteIdentifier('twin')} = $twin${n} AND ${quoteIdentifier('component')} = $component${n} AND time >= $from${n} AND time <= $to${n}`;
     const group = request.aggregate ? ` GROUP BY time(${request.window}) fill(none)` : '';
     statements.push({
       text: `SELECT ${selections.join(', ')} FROM ${quoteIdentifier(first.measurement)} WHERE ${where}${group} LIMIT ${request.limit}`,
-      params: { twin: request.twinId, component: first.component ?? '', from: new Date(request.from).toISOString(), to: new Date(request.to).toISOString() },
+      params: { [`twin${n}`]: request.twinId, [`component${n}`]: first.component ?? '', [`from${n}`]: new Date(request.from).toISOString(), [`to${n}`]: new Date(request.to).toISOString() },
       columns,
     });
   }

@@ -2,7 +2,7 @@
 // fed to the anomaly engine (and the RUL estimator) as samples stamped with simulated time, a
 // fault injected after training, and every alert recorded with its simulated time.
 import { CncModel, type FaultOptions, type SensorPath } from '../../plant/cnc-model';
-import { AnomalyEngine, anomalyConfig, type EngineSample } from '../../nodes/lib/analytics';
+import { AnomalyEngine, anomalyConfig, type EngineOutput, type EngineSample } from '../../nodes/lib/analytics';
 import type { Alert } from '../../nodes/lib/messages';
 
 /** Simulated epoch of every run: samples carry ms since the epoch, as OPC UA source times do. */
@@ -39,8 +39,10 @@ export interface ScenarioOptions {
   reporting?: Reporting;
   /** stop this long after the first alert that came after the fault (default: run to the end) */
   stopAfterDetectionSeconds?: number;
-  /** called after every sample with the model (for RUL estimation and truth) */
-  onSample?: (model: CncModel, time: number, samples: EngineSample[]) => void;
+  /** a dropped-out sensor sends nothing at all (a cut cable) instead of one sample of bad quality */
+  silentDropout?: boolean;
+  /** called after every sample with the model (for RUL estimation and truth) and what the engine produced */
+  onSample?: (model: CncModel, time: number, samples: EngineSample[], out: EngineOutput) => void;
 }
 
 export interface AlertEvent {
@@ -83,7 +85,7 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
       last.set(topic, value);
       if (value === null) {
         // A dropped-out sensor is flagged once with bad quality, then stays silent (as the OPC UA server does).
-        if (previous !== null) samples.push({ topic, value: null, time, quality: 'bad' });
+        if (previous !== null && !options.silentDropout) samples.push({ topic, value: null, time, quality: 'bad' });
         continue;
       }
       if (reporting === 'exception' && previous === value) continue;
@@ -100,7 +102,7 @@ export function runScenario(options: ScenarioOptions): ScenarioResult {
         stopAt = t + options.stopAfterDetectionSeconds;
       }
     }
-    options.onSample?.(model, time, samples);
+    options.onSample?.(model, time, samples, out);
   }
   return { alerts, trainedAt, model, engine };
 }

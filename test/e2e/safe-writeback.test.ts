@@ -127,7 +127,9 @@ describe('reference flow cnc-safe-writeback', () => {
 
   it('raises the out-of-sync alert when a spindle drive fault stops actual following desired', async () => {
     plant.injectFault('spindleDriveFault');
-    const alert = await comms.waitFor(() => comms.debug('tf-sw-alert-debug').find((d) => /out of sync/.test(d.msg)), 30_000, 'the out-of-sync alert');
+    const alert = await comms.waitFor(() => comms.debug('tf-sw-alert-debug').find((d) => /out of sync/.test(d.msg)), 30_000, 'the out-of-sync alert').catch((err: Error) => {
+      throw new Error(`${err.message}; reconciler: ${comms.statuses('tf-sw-reconciler').slice(-5).map((s) => s.text).join(' | ')}; machine ${JSON.stringify(plant.model.truth())}; debug ${comms.debug().slice(-8).map((d) => d.msg).join(' | ')}`);
+    });
     assert.match(alert.msg, /desired and actual spindle speed out of sync for 5(\.\d)? s .*check motor driver/);
   });
 

@@ -36,6 +36,25 @@ export interface CommandEnvelope {
   issuedAt: number;
 }
 
+/** What signature-verify adds to a verified command or desired change. */
+export interface VerifiedInfo {
+  kid: string;
+  /** The issuer (msg.command.issuer). */
+  iss: string;
+  /** The target twin or asset (msg.twin.id). */
+  aud: string;
+  seq: number;
+  /** The command id (msg.command.id). */
+  cmdId: string;
+}
+
+/** Why signature-verify refused a signed command (msg.rejection on its second output). */
+export interface SignatureRejection {
+  /** malformed, too-large, unsupported-alg, unknown-key, key-not-yet-valid, key-expired, key-revoked, bad-signature, issuer-not-allowed, wrong-audience, not-yet-valid, expired, lifetime-too-long, replayed-seq, replayed-nonce, replayed-cmdId, replay-state-full */
+  reason: string;
+  message: string;
+}
+
 /** ISA-18.2 alarm states. */
 export type AlertState = 'active-unacked' | 'active-acked' | 'rtn-unacked' | 'normal' | 'shelved';
 

@@ -3,7 +3,7 @@
 // audited, replay protection and the signer's seq surviving a redeploy, and signed commands carried
 // by Node-RED's own mqtt nodes through a real mosquitto, where a tampered copy is refused.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -228,6 +228,25 @@ describe('signing nodes', () => {
     await load(flow());
     const { ok } = await outcome(inject('sign', { command: { name: 'start' }, twin: { id: 'cnc-1' } }));
     assert.equal((ok!.verified as { kid: string }).kid, pair.kid);
+  });
+
+  it('the audit-log dialog route verifies the chain of the deployed log', async () => {
+    await load(flow());
+    await outcome(inject('sign', { command: { name: 'start' }, twin: { id: 'cnc-1' } }));
+    const res = await helper.request().get('/twinflow/audit/audit/verify').expect(200);
+    assert.equal(res.body.ok, true);
+    assert.equal(res.body.records, 1);
+    await helper.request().get('/twinflow/audit/nope/verify').expect(404);
+  });
+
+  it('an unreadable replay state refuses every command (fail closed) and names the file', async () => {
+    mkdirSync(path.join(userDir, 'twinflow', 'signing'), { recursive: true });
+    writeFileSync(path.join(userDir, 'twinflow', 'signing', 'replay-keys.json'), '{"format":');
+    await load(flow());
+    assert.match(statusOf(helper.getNode('verify'))?.text ?? '', /replay state in .*replay-keys\.json\/\.journal cannot be read/);
+    inject('sign', { command: { name: 'start' }, twin: { id: 'cnc-1' } });
+    await eventually(() => errors.some((e) => /cannot be read/.test(e) && !/^signature-verify: keys/.test(e)), 'the command was refused with the reason');
+    assert.equal(verified.messages.length, 0);
   });
 
   describe('over MQTT through a real mosquitto', () => {

@@ -1,9 +1,9 @@
 // Durable file writing shared by the audit log and the replay state: an append-only file whose
-// appends are group-committed (every append of one event-loop tick goes out in one write and one
-// fdatasync, and each append's promise resolves only once its bytes are on disk), and atomic
-// whole-file replacement (temporary file, fsync, rename, fsync of the folder).
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+// appends are group-committed (the appends of one event-loop turn go out in one write; one
+// fdatasync in the background covers every write since the previous one began; each append's
+// promise resolves only once its bytes are on disk), and atomic whole-file replacement (temporary
+// file, fsync, rename, fsync of the folder).
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** Replaces `file` with `text` so that a crash leaves either the old or the new content, never half. */
@@ -31,36 +31,45 @@ export function syncFolder(dir: string): void {
   }
 }
 
-interface Pending {
-  text: string;
+interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 export interface AppendFileOptions {
-  /** fdatasync after each batch (default true). Without it a power loss can lose the last batches. */
+  /** fdatasync after each group (default true). Without it a power loss can lose the last groups. */
   sync?: boolean;
   /**
-   * Called after each batch reached the disk, before its promises resolve, with nothing else writing
-   * meanwhile: the place to compact (write a snapshot elsewhere, then truncate this file).
+   * Called right after each group was written (synchronously, nothing else writing meanwhile): the
+   * place to compact (write a snapshot elsewhere, then truncate this file).
    */
-  afterBatch?: (file: { truncate(): Promise<void> }) => Promise<void> | void;
+  afterWrite?: (file: { truncate(): void }) => void;
 }
 
-/** An append-only file with group commit. One writer per file in a process. */
+/**
+ * An append-only file with group commit. Appends queue in memory; once per event-loop turn the
+ * queue is written with one synchronous write (page cache: microseconds), and one fdatasync runs in
+ * the background for everything written since the last one began. Each append's promise resolves
+ * when its bytes are durable. One writer per file in a process.
+ */
 export class AppendFile {
-  #handle: Promise<FileHandle>;
-  #queue: Pending[] = [];
-  #writing: Promise<void> | undefined;
+  #fd: number | undefined;
+  #queue: string[] = [];
+  #queueWaiters: Waiter[] = [];
   #scheduled = false;
+  /** Written, waiting for the next fdatasync. */
+  #unsynced: Waiter[] = [];
+  #syncing = false;
   #closed = false;
   #failure: Error | undefined;
 
   constructor(readonly file: string, private readonly options: AppendFileOptions = {}) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.#handle = open(file, 'a', 0o600);
-    // A failure to open is reported by the first append.
-    this.#handle.catch(() => undefined);
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      this.#fd = openSync(file, 'a', 0o600);
+    } catch (err) {
+      this.#failure = new Error(`cannot open ${file}: ${(err as Error).message}`);
+    }
   }
 
   /** Appends `text`; resolves once it is on disk (or written, without sync). Order of calls is kept. */
@@ -68,71 +77,84 @@ export class AppendFile {
     if (this.#closed) return Promise.reject(new Error(`${this.file} is closed`));
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ text, resolve, reject });
-      if (!this.#scheduled && !this.#writing) {
-        this.#scheduled = true;
-        setImmediate(() => this.#drain());
-      }
+      this.#queue.push(text);
+      this.#queueWaiters.push({ resolve, reject });
+      this.#schedule();
     });
   }
 
   get pending(): number {
-    return this.#queue.length;
+    return this.#queueWaiters.length + this.#unsynced.length;
   }
 
-  #drain(): void {
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#write());
+  }
+
+  #fail(err: Error, waiters: Waiter[]): void {
+    // A write that failed half-way leaves the file in an unknown state: refuse all further appends.
+    this.#failure ??= new Error(`cannot append to ${this.file}: ${err.message}`);
+    for (const w of waiters) w.reject(this.#failure);
+  }
+
+  #write(): void {
     this.#scheduled = false;
-    if (this.#writing || this.#queue.length === 0) return;
-    this.#writing = this.#writeBatches().finally(() => {
-      this.#writing = undefined;
-      // Appends made between the last batch and now (their callers ran before this) go next.
-      if (this.#queue.length > 0 && !this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#drain());
-      }
+    const texts = this.#queue;
+    const waiters = this.#queueWaiters;
+    this.#queue = [];
+    this.#queueWaiters = [];
+    if (waiters.length === 0) return;
+    if (this.#failure || this.#fd === undefined) return this.#fail(this.#failure ?? new Error('not open'), waiters);
+    const fd = this.#fd;
+    try {
+      const bytes = Buffer.from(texts.join(''), 'utf8');
+      for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      this.options.afterWrite?.({ truncate: () => { ftruncateSync(fd, 0); fdatasyncSync(fd); } });
+    } catch (err) {
+      return this.#fail(err as Error, waiters);
+    }
+    if (this.options.sync === false) {
+      for (const w of waiters) w.resolve();
+      return;
+    }
+    this.#unsynced.push(...waiters);
+    this.#sync();
+  }
+
+  #sync(): void {
+    if (this.#syncing || this.#unsynced.length === 0 || this.#fd === undefined) return;
+    this.#syncing = true;
+    const group = this.#unsynced;
+    this.#unsynced = [];
+    fdatasync(this.#fd, (err) => {
+      this.#syncing = false;
+      if (err) this.#fail(err, group);
+      else for (const w of group) w.resolve();
+      this.#sync();
     });
   }
 
-  async #writeBatches(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      try {
-        if (this.#failure) throw this.#failure;
-        const handle = await this.#handle;
-        await handle.appendFile(batch.map((p) => p.text).join(''), 'utf8');
-        if (this.options.sync !== false) await handle.datasync();
-        await this.options.afterBatch?.({
-          truncate: async () => {
-            await handle.truncate(0);
-            await handle.datasync();
-          },
-        });
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        // A write that failed half-way leaves the file in an unknown state: refuse all further appends.
-        this.#failure ??= new Error(`cannot append to ${this.file}: ${(err as Error).message}`);
-        for (const p of batch) p.reject(this.#failure);
-      }
-    }
-  }
-
   /** Resolves when everything appended so far is on disk. */
-  async flush(): Promise<void> {
-    while (this.#writing || this.#queue.length > 0) {
-      if (!this.#writing) this.#drain();
-      await this.#writing;
-    }
+  flush(): Promise<void> {
+    if (this.#queueWaiters.length === 0 && this.#unsynced.length === 0 && !this.#syncing) return Promise.resolve();
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push('');
+      this.#queueWaiters.push({ resolve, reject });
+      this.#schedule();
+    });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.flush();
-    this.#closed = true;
     try {
-      await (await this.#handle).close();
-    } catch {
-      // never opened: nothing to close
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      if (this.#fd !== undefined) closeSync(this.#fd);
+      this.#fd = undefined;
     }
   }
 }

@@ -30,13 +30,13 @@ export class ReplayStore {
   private constructor(readonly base: string, readonly state: ReplayState, readonly report: ReplayLoadReport, sync: boolean, clock: () => number) {
     this.#journal = new AppendFile(`${base}.journal`, {
       sync,
-      afterBatch: async (file) => {
+      afterWrite: (file) => {
         if (this.#sinceCompaction < COMPACT_EVERY) return;
-        // No other append runs meanwhile, and the snapshot holds everything accepted so far,
-        // including entries still queued for the journal: the journal can be emptied safely.
+        // Runs synchronously right after a write, and the snapshot holds everything accepted so far
+        // (entries still queued for the journal too): the journal can be emptied safely.
         writeFileAtomically(`${base}.json`, JSON.stringify(this.state.snapshot(clock())));
         this.#sinceCompaction = 0;
-        await file.truncate();
+        file.truncate();
       },
     });
   }

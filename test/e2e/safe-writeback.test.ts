@@ -4,7 +4,8 @@
 // reach the machine, an interlock refuses a start with the door open, a drive fault raises the
 // out-of-sync alert, and the audit log's chain holds every decision.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
@@ -23,6 +24,7 @@ describe('reference flow cnc-safe-writeback', () => {
   let comms: Comms;
   let spy: mqtt.MqttClient;
   const seen: string[] = [];
+  const userDir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-safe-'));
 
   const auditFile = () => path.join(nodeRed.userDir, 'twinflow', 'audit', 'commands.jsonl');
   const audit = (): Record<string, unknown>[] =>
@@ -34,17 +36,8 @@ describe('reference flow cnc-safe-writeback', () => {
     assert.equal(res.status, 200, `inject ${id}`);
   }
 
-  before(async () => {
-    broker = await startMosquitto();
-    plant = await startCncServer({ port: 0, seed: 31, tickMs: 50 });
-    const flows = referenceFlow('cnc-safe-writeback.json', { opcuaUrl: plant.endpointUrl }).map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n));
-    nodeRed = await startNodeRed({ flows: [] });
-    comms = await nodeRed.comms();
-    // Deployed over the admin API, as the editor does, so the signing key reaches the credentials.
-    await nodeRed.deploy(flows);
-    spy = await mqtt.connectAsync(broker.url);
-    await spy.subscribeAsync(TOPIC);
-    spy.on('message', (_t, payload) => seen.push(payload.toString()));
+  // Every link of the chain connected and the twin primed; after a (re)start too.
+  async function waitForChain(): Promise<void> {
     await eventually(() => /connected/.test(comms.statuses('tf-sw-in').at(-1)?.text ?? ''), 'opcua-in connected', 30_000);
     // The guard refuses (fails safe) while the twin does not know its rated maximum yet.
     await eventually(() => Number(/(\d+) ok/.exec(comms.statuses('tf-sw-twin').at(-1)?.text ?? '')?.[1] ?? 0) >= 6, 'the twin has the machine values', 30_000);
@@ -52,6 +45,20 @@ describe('reference flow cnc-safe-writeback', () => {
     for (const id of ['tf-sw-mqtt-in', 'tf-sw-mqtt-out']) {
       await eventually(() => comms.statuses(id).at(-1)?.text === 'node-red:common.status.connected', `${id} connected`, 30_000);
     }
+  }
+
+  before(async () => {
+    broker = await startMosquitto();
+    plant = await startCncServer({ port: 0, seed: 31, tickMs: 50 });
+    const flows = referenceFlow('cnc-safe-writeback.json', { opcuaUrl: plant.endpointUrl }).map((n) => (n.type === 'mqtt-broker' ? { ...n, port: String(broker.port) } : n));
+    nodeRed = await startNodeRed({ flows: [], userDir, keepUserDir: true });
+    comms = await nodeRed.comms();
+    // Deployed over the admin API, as the editor does, so the signing key reaches the credentials.
+    await nodeRed.deploy(flows);
+    spy = await mqtt.connectAsync(broker.url);
+    await spy.subscribeAsync(TOPIC);
+    spy.on('message', (_t, payload) => seen.push(payload.toString()));
+    await waitForChain();
   });
 
   after(async () => {
@@ -60,6 +67,7 @@ describe('reference flow cnc-safe-writeback', () => {
     await nodeRed?.stop();
     await plant?.stop();
     await broker?.stop();
+    rmSync(userDir, { recursive: true, force: true });
   });
 
   it('lands a signed setpoint on the machine and confirms it by the sensors', async () => {
@@ -131,6 +139,32 @@ describe('reference flow cnc-safe-writeback', () => {
       throw new Error(`${err.message}; reconciler: ${comms.statuses('tf-sw-reconciler').slice(-5).map((s) => s.text).join(' | ')}; machine ${JSON.stringify(plant.model.truth())}; debug ${comms.debug().slice(-8).map((d) => d.msg).join(' | ')}`);
     });
     assert.match(alert.msg, /desired and actual spindle speed out of sync for 5(\.\d)? s .*check motor driver/);
+  });
+
+  it('resumes its queue after Node-RED restarts: the write in flight again, then the next', async () => {
+    plant.clearFault('spindleDriveFault');
+    plant.model.resetAlarm();
+    await eventually(() => plant.model.readings().machineState === 'idle', 'the machine is idle again', 20_000);
+    await eventually(() => plant.model.readings().spindle.speed === 0, 'the spindle stands still', 30_000);
+    // A stuck speed sensor: the machine takes the setpoint, but nothing confirms it.
+    plant.injectFault('stuckSensor', 'spindle/speed');
+    await inject('tf-sw-opt-3000');
+    await eventually(() => plant.model.readings().spindle.speedSetpoint === 3000, 'the first setpoint was written', 30_000);
+    await inject('tf-sw-opt-start');
+    await eventually(() => /2 queued/.test(comms.statuses('tf-sw-reconciler').at(-1)?.text ?? ''), 'the start waits behind the unconfirmed setpoint', 30_000);
+    assert.notEqual(plant.model.readings().machineState, 'running');
+
+    comms.close();
+    await nodeRed.stop();
+    const saved = JSON.parse(readFileSync(path.join(userDir, 'twinflow', 'reconciler-tf-sw-reconciler.json'), 'utf8')) as { twins: { queue: unknown[] }[] };
+    assert.equal(saved.twins[0]!.queue.length, 2, 'the queue is on disk');
+    plant.clearFault('stuckSensor', 'spindle/speed');
+
+    nodeRed = await startNodeRed({ userDir, keepUserDir: true });
+    comms = await nodeRed.comms();
+    await waitForChain();
+    await eventually(() => plant.model.readings().machineState === 'running', 'after the restart the setpoint is confirmed and the start released', 45_000);
+    await eventually(() => /0 queued/.test(comms.statuses('tf-sw-reconciler').at(-1)?.text ?? ''), 'the queue drained', 45_000);
   });
 
   it('keeps every decision in an intact hash chain', async () => {

@@ -30,7 +30,7 @@ describe('reference flow cnc-history', () => {
   const extra: FlowNode[] = [
     { id: 'test-get-in', type: 'http in', z: 'tf-hist', url: '/test/twin', method: 'get', wires: [['test-get-ask']] },
     { id: 'test-get-ask', type: 'change', z: 'tf-hist', rules: [{ t: 'set', p: 'action', pt: 'msg', to: 'get', tot: 'str' }], wires: [['test-get-twin']] },
-    { id: 'test-get-twin', type: 'twin', z: 'tf-hist', graph: 'tf-graph', scope: 'one', twinId: 'cnc-1', model: CNC, autoCreate: false, wires: [['test-get-out'], [], []] },
+    { id: 'test-get-twin', type: 'twin', z: 'tf-hist', graph: 'tf-graph-events', scope: 'one', twinId: 'cnc-1', model: CNC, autoCreate: false, wires: [['test-get-out'], [], []] },
     { id: 'test-get-out', type: 'http response', z: 'tf-hist', wires: [] },
     { id: 'test-at', type: 'inject', z: 'tf-hist', props: [{ p: 'payload' }], payload: '', payloadType: 'str', repeat: '', once: false, wires: [['tf-hist-state-ask']] },
   ];

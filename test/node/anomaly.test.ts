@@ -3,15 +3,14 @@
 // actions, SPC chart series, the baseline kept across a restart, relearning, gaps found by the timer,
 // and bad input refused with the field named and nothing changed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import { CncModel } from '../../plant/cnc-model';
 import { EPOCH, TOPICS } from '../../bench/anomaly/scenario';
 import { CNC_ANOMALY_CONFIG } from '../../bench/anomaly/cnc-config';
-import { collector, eventually, loadFlow, statusOf, type Collector, type Message } from '../support/node-helpers';
+import { collector, eventually, loadFlow, statusOf, type Collector, type Message, nodeRedSuite } from '../support/node-helpers';
 import anomalyNode = require('../../nodes/anomaly/anomaly');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -74,7 +73,6 @@ class Feed {
   }
 }
 
-let userDir = '';
 let alerts: Collector;
 let chart: Collector;
 let indicators: Collector;
@@ -109,23 +107,12 @@ async function exchange(msg: Record<string, unknown>, id = 'an1'): Promise<strin
 }
 
 const raisedAlerts = (): Message[] => alerts.messages.filter((m) => (m.alert as { state: string } | undefined)?.state === 'active-unacked');
-const baselineFile = (id = 'an1') => path.join(userDir, 'twinflow', `anomaly-${id}.json`);
+const baselineFile = (id = 'an1') => path.join(currentUserDir(), 'twinflow', `anomaly-${id}.json`);
+
+// Hooks for every test of the file: the helper's server, and a fresh user directory per test.
+const currentUserDir = nodeRedSuite(helper, 'anomaly');
 
 describe('anomaly node', () => {
-  before(async () => {
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  });
-  beforeEach(() => {
-    userDir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-anomaly-'));
-    helper.settings({ userDir });
-  });
-  afterEach(async () => {
-    await helper.unload();
-    rmSync(userDir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
 
   it('learns the baseline, then raises an ISA-18.2 alert for a failing coolant pump and charts the flow', async () => {
     await load(nodeConfig());

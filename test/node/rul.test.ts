@@ -2,13 +2,10 @@
 // from the dialog, from a message, and from a twin's property in a real twin graph; the trend chart;
 // the history kept across a restart; bad input refused with the field named and nothing changed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import { Random } from '../../nodes/lib/random';
-import { collector, eventually, loadFlow, statusOf, type Collector } from '../support/node-helpers';
+import { collector, eventually, loadFlow, statusOf, type Collector, nodeRedSuite } from '../support/node-helpers';
 import rulNode = require('../../nodes/rul/rul');
 import dtdlModelNode = require('../../nodes/dtdl-model/dtdl-model');
 import twinGraphNode = require('../../nodes/twin-graph/twin-graph');
@@ -49,7 +46,6 @@ function flow(rul: Record<string, unknown>, extra: Record<string, unknown>[] = [
   ];
 }
 
-let userDir = '';
 let estimates: Collector;
 let trend: Collector;
 let caught: Collector;
@@ -95,21 +91,10 @@ async function exchange(msg: Record<string, unknown>): Promise<string | undefine
 
 const lastRul = () => estimates.messages.at(-1)!.rul as { status: string; rulSeconds: number; lowerSeconds: number; upperSeconds: number | null; threshold: number; model: string; buckets: number };
 
+// Hooks for every test of the file: the helper's server, and a fresh user directory per test.
+nodeRedSuite(helper, 'rul');
+
 describe('rul node', () => {
-  before(async () => {
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  });
-  beforeEach(() => {
-    userDir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-rul-'));
-    helper.settings({ userDir });
-  });
-  afterEach(async () => {
-    await helper.unload();
-    rmSync(userDir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
 
   it('estimates the remaining life of a wearing part against the configured threshold, with a trend chart', async () => {
     await load({ threshold: '0.71' });

@@ -3,16 +3,15 @@
 // audited, replay protection and the signer's seq surviving a redeploy, and signed commands carried
 // by Node-RED's own mqtt nodes through a real mosquitto, where a tampered copy is refused.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import mqtt from 'mqtt';
 import { verifyAuditLog, type AuditRecord } from '../../nodes/lib/audit';
 import { generateKeyPair, type GeneratedKeyPair } from '../../nodes/lib/signing';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
-import { collector, eventually, loadFlow, onCall, statusOf, type Collector, type Message } from '../support/node-helpers';
+import { collector, eventually, loadFlow, onCall, statusOf, type Collector, type Message, nodeRedSuite } from '../support/node-helpers';
 import keySetNode = require('../../nodes/key-set/key-set');
 import auditLogNode = require('../../nodes/audit-log/audit-log');
 import commandSignNode = require('../../nodes/command-sign/command-sign');
@@ -23,7 +22,6 @@ helper.init(require.resolve('node-red'));
 const mqttNodes = require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', 'network', '10-mqtt.js')) as unknown;
 const nodes = [keySetNode, auditLogNode, commandSignNode, signatureVerifyNode];
 
-let userDir = '';
 let key: GeneratedKeyPair;
 let verified: Collector;
 let rejected: Collector;
@@ -67,7 +65,7 @@ async function outcome(id: string): Promise<{ ok?: Message; no?: Message }> {
 }
 
 function auditRecords(): AuditRecord[] {
-  return readFileSync(path.join(userDir, 'twinflow', 'audit', 'commands.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
+  return readFileSync(path.join(currentUserDir(), 'twinflow', 'audit', 'commands.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
 }
 
 /** Signs `msg` with command-sign wired to the 'signed' helper only (flows with SIGN_ONLY). */
@@ -79,21 +77,12 @@ async function signOnly(msg: Record<string, unknown>): Promise<Message> {
 
 const SIGN_ONLY = { sign: { wires: [['signed']] }, extra: [{ id: 'signed', type: 'helper' }] };
 
+// Hooks for every test of the file: the helper's server, and a fresh user directory per test.
+const currentUserDir = nodeRedSuite(helper, 'signing');
+
 describe('signing nodes', () => {
-  before(async () => {
+  before(() => {
     key = generateKeyPair();
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  });
-  beforeEach(() => {
-    userDir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-signing-'));
-    helper.settings({ userDir });
-  });
-  afterEach(async () => {
-    await helper.unload();
-    rmSync(userDir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
 
   it('signs a command and verifies it into the command contract, audited', async () => {
@@ -157,7 +146,7 @@ describe('signing nodes', () => {
     assert.deepEqual(records.map((r) => `${r.decision}:${r.rule}`), ['rejected:bad-signature', 'accepted:signature-verify', 'rejected:replayed-seq', 'rejected:wrong-audience', 'rejected:malformed']);
     assert.equal(records[2]!.actor, 'operator-console');
     assert.equal(records[0]!.details?.authenticated, false, 'a forged command\'s claims are marked unauthenticated');
-    assert.ok((await verifyAuditLog(path.join(userDir, 'twinflow', 'audit', 'commands.jsonl'))).ok);
+    assert.ok((await verifyAuditLog(path.join(currentUserDir(), 'twinflow', 'audit', 'commands.jsonl'))).ok);
 
     const report = await outcome(inject('verify', { action: 'verify-audit' }));
     assert.match(String(report.no!.payload), /^audit log intact: 5 records/);
@@ -176,7 +165,7 @@ describe('signing nodes', () => {
     assert.ok((await outcome(inject('verify', { signed: second.signed }))).ok);
     // The audit chain continued across the redeploy.
     assert.deepEqual(auditRecords().map((r) => r.seq), [1, 2, 3]);
-    assert.ok((await verifyAuditLog(path.join(userDir, 'twinflow', 'audit', 'commands.jsonl'))).ok);
+    assert.ok((await verifyAuditLog(path.join(currentUserDir(), 'twinflow', 'audit', 'commands.jsonl'))).ok);
   });
 
   it('rotation: a command signed with the next key after the switch verifies once the key set trusts it', async () => {
@@ -240,8 +229,8 @@ describe('signing nodes', () => {
   });
 
   it('an unreadable replay state refuses every command (fail closed) and names the file', async () => {
-    mkdirSync(path.join(userDir, 'twinflow', 'signing'), { recursive: true });
-    writeFileSync(path.join(userDir, 'twinflow', 'signing', 'replay-keys.json'), '{"format":');
+    mkdirSync(path.join(currentUserDir(), 'twinflow', 'signing'), { recursive: true });
+    writeFileSync(path.join(currentUserDir(), 'twinflow', 'signing', 'replay-keys.json'), '{"format":');
     await load(flow());
     assert.match(statusOf(helper.getNode('verify'))?.text ?? '', /replay state in .*replay-keys\.json\/\.journal cannot be read/);
     inject('sign', { command: { name: 'start' }, twin: { id: 'cnc-1' } });

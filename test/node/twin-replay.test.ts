@@ -3,12 +3,9 @@
 // expected versions checked; the twin-replay node rebuilding states at past times (also after a
 // restart), listing changes and replaying a window into the flow.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
-import { collector, eventually, loadFlow, statusOf, type Collector, type Message } from '../support/node-helpers';
+import { collector, eventually, loadFlow, statusOf, type Collector, type Message, nodeRedSuite } from '../support/node-helpers';
 import { deliver } from '../support/completion';
 import dtdlModelNode = require('../../nodes/dtdl-model/dtdl-model');
 import twinGraphNode = require('../../nodes/twin-graph/twin-graph');
@@ -32,7 +29,6 @@ function flow(graph: Record<string, unknown> = {}) {
   ];
 }
 
-let userDir = '';
 let accepted: Collector;
 let refused: Collector;
 let replayed: Collector;
@@ -63,21 +59,10 @@ async function ask(msg: Record<string, unknown>): Promise<Message> {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 3));
 
+// Hooks for every test of the file: the helper's server, and a fresh user directory per test.
+nodeRedSuite(helper, 'replay');
+
 describe('twin-graph event log and twin-replay', () => {
-  before(async () => {
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  });
-  beforeEach(() => {
-    userDir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-replay-'));
-    helper.settings({ userDir });
-  });
-  afterEach(async () => {
-    await helper.unload();
-    rmSync(userDir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
 
   it('rebuilds the twin at any past time, also after a restart, from a gap-free log', async () => {
     await load();

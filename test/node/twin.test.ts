@@ -1,11 +1,11 @@
 // The twin, twin-graph and dtdl-model nodes inside a real Node-RED runtime, on the CNC models.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
-import { collector, eventually, loadFlow, onCall, statusOf, type Collector, type Message } from '../support/node-helpers';
+import { collector, eventually, loadFlow, onCall, statusOf, type Collector, type Message, nodeRedSuite } from '../support/node-helpers';
 import dtdlModelNode = require('../../nodes/dtdl-model/dtdl-model');
 import twinGraphNode = require('../../nodes/twin-graph/twin-graph');
 import twinNode = require('../../nodes/twin/twin');
@@ -29,7 +29,6 @@ function flow(options: { twin?: Record<string, unknown>; graph?: Record<string, 
   ];
 }
 
-let userDir = '';
 let accepted: Collector;
 let refused: Collector;
 let alerts: Collector;
@@ -62,20 +61,7 @@ async function getTwin(id = 'cnc-1'): Promise<Record<string, any>> {
 }
 
 describe('twin node', () => {
-  before(async () => {
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  });
-  beforeEach(() => {
-    userDir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-twin-'));
-    helper.settings({ userDir });
-  });
-  afterEach(async () => {
-    await helper.unload();
-    rmSync(userDir, { recursive: true, force: true });
-  });
-  after(async () => {
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  const currentUserDir = nodeRedSuite(helper, 'twin');
 
   it('records telemetry and reported properties, validated, with a JSON Patch change event', async () => {
     await load(flow());
@@ -226,7 +212,7 @@ describe('twin node', () => {
     const twin = await getTwin();
     assert.equal(twin.spindle.$metadata.speedSetpoint.desiredValue, 4200);
     await helper.unload();
-    const dir = path.join(userDir, 'twinflow');
+    const dir = path.join(currentUserDir(), 'twinflow');
     writeFileSync(path.join(dir, 'twin-graph-g1.json'), '{ not json');
     await load(flow());
     assert.ok(readdirSync(dir).some((f) => f.includes('unrestorable')), 'the unreadable file was kept aside');

@@ -1,4 +1,8 @@
 // Helpers for node-level tests in node-red-node-test-helper: collect messages, read status, wait.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import type { CncServer } from '../../plant/cnc-server';
 
 export type Message = Record<string, unknown> & { topic?: string; payload?: unknown };
@@ -85,4 +89,31 @@ export function loadFlow(helper: HelperLike, nodes: unknown[], flow: unknown[], 
 /** Every call a node makes to one of its methods (error, warn, status, send ...), as the test helper reports them. */
 export function onCall(node: unknown, method: string, listener: (args: unknown[]) => void): void {
   (node as NodeLike).on(`call:${method}`, (call: { args: unknown[] }) => listener(call.args));
+}
+
+interface SuiteHelper {
+  startServer(done: () => void): void;
+  stopServer(done: () => void): void;
+  settings(settings: Record<string, unknown>): unknown;
+  unload(): Promise<unknown>;
+}
+
+/**
+ * Registers the suite's hooks for node-red-node-test-helper: its server up for the suite, and every
+ * test in a fresh user directory (so persisted state never leaks between tests), removed after it.
+ * Returns the current test's user directory. Call it inside `describe`.
+ */
+export function nodeRedSuite(helper: SuiteHelper, prefix: string): () => string {
+  let userDir = '';
+  before(() => new Promise<void>((resolve) => helper.startServer(resolve)));
+  beforeEach(() => {
+    userDir = mkdtempSync(path.join(os.tmpdir(), `twinflow-${prefix}-`));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+  after(() => new Promise<void>((resolve) => helper.stopServer(resolve)));
+  return () => userDir;
 }

@@ -1,8 +1,8 @@
 // Shared by the DTDL benchmarks: machine line, timing, a table printer, and loading the reference
 // DTDL parser (Microsoft's DTDLParser compiled to WebAssembly, npm @digicatapult/dtdl-parser) when
-// it is installed. It is not a project dependency: install it outside the tree and point
-// TWINFLOW_DTDL_ALT at that folder (e.g. `npm install --prefix /tmp/dtdl-alt @digicatapult/dtdl-parser`,
-// then TWINFLOW_DTDL_ALT=/tmp/dtdl-alt), or install it next to the project.
+// it is installed. It is not a project dependency: it lives in bench/deps with the other packages the
+// benchmarks compare against (`npm run bench` installs them); TWINFLOW_DTDL_ALT may point at another
+// folder that has it in node_modules.
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +37,8 @@ export interface ReferenceParser {
 
 /** Loads @digicatapult/dtdl-parser if it can be found; undefined (with the reason) when not. */
 export async function loadReferenceParser(): Promise<{ parser?: ReferenceParser; loadMs?: number; reason?: string }> {
-  const bases = [process.env['TWINFLOW_DTDL_ALT'], process.cwd(), path.join(__dirname, '..', '..', '..')].filter((b): b is string => Boolean(b));
+  const root = path.join(__dirname, '..', '..', '..');
+  const bases = [process.env['TWINFLOW_DTDL_ALT'], path.join(root, 'bench', 'deps'), process.cwd(), root].filter((b): b is string => Boolean(b));
   let entry: string | undefined;
   for (const base of bases) {
     // The package exports only an "import" condition, so find its entry point by hand.

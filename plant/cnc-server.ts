@@ -82,6 +82,8 @@ export interface CncServerOptions {
   autoAcceptCertificates?: boolean;
   /** faults active from the start */
   faults?: FaultRequest[];
+  /** the server's OperationLimits.MaxMonitoredItemsPerCall (default node-opcua's); larger requests get BadTooManyOperations */
+  maxMonitoredItemsPerCall?: number;
 }
 
 export interface CncServer {
@@ -280,6 +282,7 @@ class CncOpcUaServer implements CncServer {
       securityModes: modes,
       securityPolicies: policies,
       allowAnonymous: this.options.allowAnonymous ?? true,
+      ...(this.options.maxMonitoredItemsPerCall ? { serverCapabilities: { operationLimits: { maxMonitoredItemsPerCall: this.options.maxMonitoredItemsPerCall } } } : {}),
       userManager: {
         isValidUser: (username: string, password: string) =>
           users.some((user) => sameSecret(user.username, username) && sameSecret(user.password, password)),

@@ -140,7 +140,11 @@ const SECURITY_POLICIES: Record<SecurityPolicyName, SecurityPolicy> = {
 };
 
 const MAX_KEEP_ALIVE_COUNT = 10;
-const CREATE_CHUNK = 5000;
+// Items per CreateMonitoredItems call when the server states no limit: one call is fastest, but a
+// very large request can exceed a server's message size.
+const CREATE_CHUNK = 20000;
+// Server.ServerCapabilities.OperationLimits.MaxMonitoredItemsPerCall (0 or absent: no limit).
+const MAX_MONITORED_ITEMS_PER_CALL = 'ns=0;i=11714';
 
 /** One certificate manager per PKI folder in this process: they lock and watch their folder. */
 const certificateManagers = new Map<string, Promise<OPCUACertificateManager>>();
@@ -165,6 +169,8 @@ export class OpcuaConnection extends EventEmitter {
   #logger: Logger;
   #client: OPCUAClient | undefined;
   #session: ClientSession | undefined;
+  /** Items per CreateMonitoredItems call for the current session, read once from the server's limits. */
+  #createChunk: Promise<number> | undefined;
   #slots = new Map<number, SubscriptionSlot>();
   #registrations = new Set<Registration>();
   #state: HealthState = 'idle';
@@ -254,6 +260,7 @@ export class OpcuaConnection extends EventEmitter {
       const session = await client.createSession(userIdentity(this.settings.identity));
       if (this.#closing) { await session.close().catch(() => undefined); await this.#disposeClient(); return; }
       this.#session = session;
+      this.#createChunk = undefined;
       session.on('session_closed', () => {
         if (!this.#closing) this.#logger.warn(`OPC UA session to ${this.settings.endpointUrl} was closed by the server`);
       });
@@ -427,11 +434,23 @@ export class OpcuaConnection extends EventEmitter {
     return this.#session;
   }
 
+  /** How many items one CreateMonitoredItems call may carry: the server's stated limit, else CREATE_CHUNK. */
+  #createChunkFor(session: ClientSession): Promise<number> {
+    this.#createChunk ??= session
+      .read({ nodeId: MAX_MONITORED_ITEMS_PER_CALL, attributeId: AttributeIds.Value })
+      .then((dataValue) => {
+        const limit = Number(dataValue.statusCode.isGood() ? dataValue.value?.value : 0);
+        return Number.isInteger(limit) && limit > 0 ? Math.min(limit, CREATE_CHUNK) : CREATE_CHUNK;
+      })
+      .catch(() => CREATE_CHUNK);
+    return this.#createChunk;
+  }
+
   async #activate(registration: Registration): Promise<void> {
     if (registration.closed || !this.#session) return;
     const slot = await this.#slotFor(registration.publishingInterval);
     const session = this.#requireSession();
-    const nodeIds = await resolveNodeIds(session, registration.items);
+    const [nodeIds, createChunk] = await Promise.all([resolveNodeIds(session, registration.items), this.#createChunkFor(session)]);
     // Items with the same parameters go to the server together, in as few calls as the server allows.
     const batches = new Map<string, number[]>();
     nodeIds.forEach((resolved, index) => {
@@ -446,9 +465,9 @@ export class OpcuaConnection extends EventEmitter {
       list.push(index);
     });
     for (const indexes of batches.values()) {
-      for (let start = 0; start < indexes.length; start += CREATE_CHUNK) {
+      for (let start = 0; start < indexes.length; start += createChunk) {
         if (registration.closed) return;
-        const chunk = indexes.slice(start, start + CREATE_CHUNK);
+        const chunk = indexes.slice(start, start + createChunk);
         const first = registration.items[chunk[0]!]!;
         const toMonitor: ReadValueIdOptions[] = chunk.map((i) => ({ nodeId: nodeIds[i] as string, attributeId: AttributeIds.Value }));
         const group = await slot.subscription.monitorItems(toMonitor, monitoringParameters(first), TimestampsToReturn.Both);

@@ -337,4 +337,26 @@ describe('opcua-in with 10,000 items', () => {
       await plant.stop();
     }
   });
+
+  it('keeps every create call within the MaxMonitoredItemsPerCall the server states', async () => {
+    // A server that refuses more than 250 items per call: one call with all 600 would fail whole.
+    const plant = await startCncServer({ port: 0, benchTags: 600, tickMs: 500, maxMonitoredItemsPerCall: 250 });
+    try {
+      const items = Array.from({ length: 600 }, (_, i) => {
+        const tag = `Tag${String(i).padStart(5, '0')}`;
+        return item(`ns=1;s=Bench.${tag}`, `bench/${tag}`, { samplingInterval: 0 });
+      });
+      await loadFlow(helper, nodes, flow(plant.endpointUrl, items, { outputMode: 'cycle', publishingInterval: 500 }));
+      const out = collector(helper.getNode('out'));
+      const seen = new Set<string>();
+      await eventually(() => {
+        for (const m of out.messages.splice(0)) for (const s of m.payload as { topic: string }[]) seen.add(s.topic);
+        return seen.size === 600;
+      }, 'a value from every one of the 600 items', 30_000);
+      assert.equal(plant.monitoredItemCount(), 600, 'each item exists once on the server');
+    } finally {
+      await helper.unload();
+      await plant.stop();
+    }
+  });
 });

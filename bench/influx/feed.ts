@@ -1,7 +1,8 @@
-// What `twinflow-bench-feed` (feed-node.ts) does: feeds the writer node under test (wired to its one
-// output) through Node-RED's own routing. It keeps a bounded number of points sent but not yet
-// completed (the writer called done()), seen through the runtime's onComplete hook, so the writer
-// is fed as fast as it takes messages, never faster than it finishes them.
+// What `twinflow-bench-feed` (feed-node.ts) does: feeds the flow under test (wired to its one output)
+// through Node-RED's own routing. It keeps a bounded number of points sent but not yet completed
+// (the writer node at the end called done()), seen through the runtime's onComplete hook, so the
+// writer is fed as fast as it takes messages, never faster than it finishes them. The writer may
+// complete other messages than those sent (a join node in between makes one of many).
 import type { Node } from 'node-red';
 
 export const FEED_TYPE = 'twinflow-bench-feed';
@@ -14,6 +15,8 @@ export interface FeedPlan {
   /** message i and the points it carries */
   message(i: number): Record<string, unknown>;
   pointsPerMessage: number;
+  /** points each completion of the target stands for; default pointsPerMessage (the target gets what is sent) */
+  pointsPerCompletion?: number;
   /** most points sent and not yet completed */
   windowPoints: number;
 }
@@ -58,10 +61,13 @@ export function feed(feedId: string, plan: FeedPlan): Promise<FeedResult> {
     let firstError: string | undefined;
     let scheduled = false;
     const started = performance.now();
+    const perCompletion = plan.pointsPerCompletion ?? plan.pointsPerMessage;
+    const completions = (plan.messages * plan.pointsPerMessage) / perCompletion;
+    if (!Number.isInteger(completions)) throw new Error(`${plan.messages} messages of ${plan.pointsPerMessage} points do not make whole completions of ${perCompletion}`);
     const pump = () => {
       scheduled = false;
       // Room is made by completions; top the window up once per turn of the event loop.
-      while (sent < plan.messages && inFlight + plan.pointsPerMessage <= Math.max(plan.windowPoints, plan.pointsPerMessage)) {
+      while (sent < plan.messages && inFlight + plan.pointsPerMessage <= Math.max(plan.windowPoints, perCompletion, plan.pointsPerMessage)) {
         inFlight += plan.pointsPerMessage;
         node.send(plan.message(sent++) as never);
       }
@@ -69,12 +75,12 @@ export function feed(feedId: string, plan: FeedPlan): Promise<FeedResult> {
     onComplete = (event) => {
       if (event.node.id !== plan.target) return;
       completed++;
-      inFlight -= plan.pointsPerMessage;
+      inFlight -= perCompletion;
       if (event.error !== undefined && event.error !== null) {
         errors++;
         firstError ??= String((event.error as Error).message ?? event.error);
       }
-      if (completed === plan.messages) {
+      if (completed === completions) {
         onComplete = undefined;
         resolve({ ms: performance.now() - started, completed, errors, ...(firstError !== undefined ? { firstError } : {}) });
       } else if (!scheduled) {

@@ -3,8 +3,12 @@
 // own), and reports over IPC: `window-start` / `window-end` around the measured stream (the parent
 // reads influxd's CPU over the same window), then `result`.
 //   raw      the `influx` package's writePoints, called directly (no Node-RED)
-//   contrib  node-red-contrib-influxdb's `influxdb batch` node in Node-RED, one batch per message
-//   twinflow Twinflow's `twin-history` node in Node-RED, fed what the `twin` node sends
+//   contrib       node-red-contrib-influxdb's `influxdb batch` node in Node-RED, fed ready-made
+//                 batches, one per message (its own input format, built outside Node-RED)
+//   contrib-flow  the same node behind what a user builds to feed it twin messages: Node-RED's core
+//                 `function` node (one message per point, in the batch node's point format) and
+//                 core `join` node (batches of `batch` points), fed what the `twin` node sends
+//   twinflow      Twinflow's `twin-history` node in Node-RED, fed what the `twin` node sends
 // Every path gets the same batch size and at most `windowBatches` batches of points in flight.
 // A warm-up (points before T0, which the parent's count leaves out) runs first, untimed.
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -15,7 +19,7 @@ import { NodeRedHost, type LogEntry, type NodeFile } from '../opcua/node-red-hos
 import { feed, FEED_TYPE, type FeedResult } from './feed';
 import { pointsBatch, POINTS_PER_INSTANT, twinMessageAt } from './stream';
 
-export type PointsRow = 'raw' | 'contrib' | 'twinflow';
+export type PointsRow = 'raw' | 'contrib' | 'contrib-flow' | 'twinflow';
 
 export interface PointsConfig {
   row: PointsRow;
@@ -139,6 +143,125 @@ function startRaw(config: PointsConfig): Row {
   };
 }
 
+/** Node-RED's own core node file `core/<folder>/<file>` (.js and .html) of @node-red/nodes. */
+function coreNodeFile(root: string, folder: string, file: string): NodeFile {
+  const dir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [root] })), 'core', folder);
+  return { name: file, module: path.join(dir, `${file}.js`), htmlFile: path.join(dir, `${file}.html`) };
+}
+
+/**
+ * The code of the contrib-flow row's `function` node: a twin node's samples message (twin = { id,
+ * model }, payload = [{ topic: 'spindle/speed', payload, sourceTime, quality }, ...]) to one message
+ * per point in the form `influxdb batch` takes: one point per component (the samples of one twin
+ * message share their time), the component's Interface as measurement (a user writes the mapping
+ * down; Twinflow reads it from the DTDL model), tags component, model and twin, the sourceTime as
+ * timestamp (ms). The simplest code that stores the same points as the other rows.
+ */
+export const TWIN_TO_POINTS = `const MEASUREMENTS = { '': 'CNCMachine', spindle: 'Spindle', coolant: 'CoolantSystem' };
+const twin = msg.twin;
+const points = {};
+for (const sample of msg.payload) {
+  const slash = sample.topic.indexOf('/');
+  const component = slash < 0 ? '' : sample.topic.slice(0, slash);
+  let point = points[component];
+  if (!point) {
+    const tags = component ? { component, model: twin.model, twin: twin.id } : { model: twin.model, twin: twin.id };
+    point = points[component] = { measurement: MEASUREMENTS[component], tags, fields: {}, timestamp: sample.sourceTime };
+  }
+  point.fields[slash < 0 ? sample.topic : sample.topic.slice(slash + 1)] = sample.payload;
+}
+return [Object.values(points).map((point) => ({ payload: point }))];`;
+
+/** The `influxdb` config node (1.x) of the contrib rows. */
+function contribServer(config: PointsConfig): Record<string, unknown> {
+  return {
+    id: 'influx',
+    type: 'influxdb',
+    hostname: config.host,
+    port: String(config.port),
+    protocol: 'http',
+    database: config.database,
+    name: '',
+    usetls: false,
+    tls: '',
+    influxdbVersion: '1.x',
+    url: '',
+    rejectUnauthorized: true,
+    credentials: { username: '', password: '' },
+  };
+}
+
+const CONTRIB_WRITER = { id: 'writer', type: 'influxdb batch', z: TAB, influxdb: 'influx', precision: 'ms', retentionPolicy: '', name: '', database: '', precisionV18FluxV20: 'ms', retentionPolicyV18Flux: '', org: '', bucket: '', wires: [] };
+
+/**
+ * The contrib-flow row: feed → core `function` (TWIN_TO_POINTS) → core `join` (manual mode, an
+ * array of `batch` payloads) → `influxdb batch`, precision ms; fed twin messages as twin-history is.
+ */
+async function startContribFlow(config: PointsConfig): Promise<Row> {
+  const userDir = path.join(config.workDir, 'node-red');
+  mkdirSync(userDir, { recursive: true });
+  const files: NodeFile[] = [
+    { name: 'contrib-influxdb', module: path.join(config.contribDir, 'influxdb.js'), htmlFile: path.join(config.contribDir, 'influxdb.html') },
+    coreNodeFile(config.root, 'function', '10-function'),
+    coreNodeFile(config.root, 'sequence', '17-split'),
+    feedFile(config.root),
+  ];
+  const host = await NodeRedHost.start(userDir, files);
+  try {
+    await host.deploy([
+      { id: TAB, type: 'tab', label: 'bench' },
+      contribServer(config),
+      { id: 'feed', type: FEED_TYPE, z: TAB, wires: [['to-points']] },
+      { id: 'to-points', type: 'function', z: TAB, name: 'twin samples to points', func: TWIN_TO_POINTS, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['batch']] },
+      {
+        id: 'batch',
+        type: 'join',
+        z: TAB,
+        name: `${config.batch} points`,
+        mode: 'custom',
+        build: 'array',
+        property: 'payload',
+        propertyType: 'msg',
+        key: 'topic',
+        joiner: '\\n',
+        joinerType: 'str',
+        useparts: false,
+        accumulate: false,
+        timeout: '',
+        count: String(config.batch),
+        reduceRight: false,
+        reduceExp: '',
+        reduceInit: '',
+        reduceInitType: '',
+        reduceFixup: '',
+        wires: [['writer']],
+      },
+      CONTRIB_WRITER,
+    ]);
+    await deployedNode(host, 'writer', 'the influxdb batch node');
+    await deployedNode(host, 'to-points', 'the function node');
+    await deployedNode(host, 'batch', 'the join node');
+    await deployedNode(host, 'feed', 'the feed node');
+  } catch (err) {
+    await host.stop().catch(() => undefined);
+    throw err;
+  }
+  return {
+    influxPackage: packageVersion('influx', config.contribDir),
+    warnings: () => host.warnings,
+    stop: () => host.stop(),
+    segment: async (from, count) => fromFeed(await feed('feed', {
+      target: 'writer',
+      messages: count / POINTS_PER_INSTANT,
+      message: (i) => twinMessageAt(from / POINTS_PER_INSTANT + i),
+      pointsPerMessage: POINTS_PER_INSTANT,
+      // The writer completes one message per batch the join node made.
+      pointsPerCompletion: config.batch,
+      windowPoints: config.windowBatches * config.batch,
+    })),
+  };
+}
+
 /** node-red-contrib-influxdb: an `influxdb` config node (1.x) and an `influxdb batch` node, precision ms. */
 async function startContrib(config: PointsConfig): Promise<Row> {
   const userDir = path.join(config.workDir, 'node-red');
@@ -151,23 +274,9 @@ async function startContrib(config: PointsConfig): Promise<Row> {
   try {
     await host.deploy([
       { id: TAB, type: 'tab', label: 'bench' },
-      {
-        id: 'influx',
-        type: 'influxdb',
-        hostname: config.host,
-        port: String(config.port),
-        protocol: 'http',
-        database: config.database,
-        name: '',
-        usetls: false,
-        tls: '',
-        influxdbVersion: '1.x',
-        url: '',
-        rejectUnauthorized: true,
-        credentials: { username: '', password: '' },
-      },
+      contribServer(config),
       { id: 'feed', type: FEED_TYPE, z: TAB, wires: [['writer']] },
-      { id: 'writer', type: 'influxdb batch', z: TAB, influxdb: 'influx', precision: 'ms', retentionPolicy: '', name: '', database: '', precisionV18FluxV20: 'ms', retentionPolicyV18Flux: '', org: '', bucket: '', wires: [] },
+      CONTRIB_WRITER,
     ]);
     await deployedNode(host, 'writer', 'the influxdb batch node');
     await deployedNode(host, 'feed', 'the feed node');
@@ -268,7 +377,7 @@ async function startTwinflow(config: PointsConfig): Promise<Row> {
 }
 
 async function run(config: PointsConfig): Promise<PointsResult> {
-  const row = config.row === 'raw' ? startRaw(config) : config.row === 'contrib' ? await startContrib(config) : await startTwinflow(config);
+  const row = config.row === 'raw' ? startRaw(config) : config.row === 'contrib' ? await startContrib(config) : config.row === 'contrib-flow' ? await startContribFlow(config) : await startTwinflow(config);
   try {
     const warm = await row.segment(-config.warmupPoints, config.warmupPoints);
     if (warm.errors > 0) throw new Error(`warm-up: ${warm.errors} failed writes, first: ${warm.firstError}`);

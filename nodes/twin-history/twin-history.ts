@@ -27,8 +27,11 @@ interface TwinHistoryNode extends Node {
   history?: { writer: HistoryWriter; spool: Spool };
 }
 
+const COUNT = new Intl.NumberFormat('en-US');
+
+/** 12,345 (one formatter for every status update: toLocaleString builds one per call). */
 function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return COUNT.format(n);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -89,6 +92,10 @@ export = function register(RED: NodeAPI): void {
           write: async (text) => {
             await server!.ready();
             await client.write(text, precision);
+          },
+          writeBody: async (body) => {
+            await server!.ready();
+            await client.write(body, precision);
           },
           classify: (err) => client.classify(err),
         }, options);
@@ -157,10 +164,11 @@ export = function register(RED: NodeAPI): void {
         done();
         return;
       }
-      writer.add(encoded.text, encoded.points).then(
-        () => done(),
-        (err: Error) => done(new Error(err instanceof BacklogFullError ? `twin-history: ${err.message}` : err.message)),
-      );
+      // done() once the points are on disk in the queue.
+      writer.enqueue(encoded.text, encoded.points, (err) => {
+        if (err) done(new Error(err instanceof BacklogFullError ? `twin-history: ${err.message}` : err.message));
+        else done();
+      });
     });
 
     const onChanges = (events: readonly TwinChangeEvent[]) => {

@@ -64,13 +64,14 @@ export class InfluxClient {
     return `${this.settings.protocol}://${this.settings.host}:${this.settings.port}/${this.settings.database}`;
   }
 
-  /** Writes line protocol (one request). */
-  write(text: string, precision: Precision, retentionPolicy = this.settings.retentionPolicy): Promise<void> {
+  /** Writes line protocol, as text or as UTF-8 bytes (one request). */
+  write(text: string | Buffer, precision: Precision, retentionPolicy = this.settings.retentionPolicy): Promise<void> {
     return this.#pool.discard({
       method: 'POST',
       path: '/write',
       query: { db: this.settings.database, precision, ...(retentionPolicy ? { rp: retentionPolicy } : {}) },
-      body: text,
+      // The pool takes a Buffer as it takes a string (content-length from Buffer.from, req.write).
+      body: text as string,
       ...(this.#auth !== undefined ? { auth: this.#auth } : {}),
     });
   }

@@ -47,18 +47,29 @@ export function measurementName(dtmi: string): string {
 }
 
 export class HistorySchema {
-  readonly #cache = new Map<string, FieldTarget>();
+  /** Targets found so far, by model and path (no key strings built per lookup). */
+  readonly #cache = new Map<string, Map<string, FieldTarget>>();
+  #cached = 0;
 
   constructor(readonly models: ModelSet, private readonly options: HistorySchemaOptions = {}) {}
 
   /** Where `path` of a twin of `model` is stored; throws HistoryError naming the path. */
   target(model: string, path: string): FieldTarget {
-    const key = `${model}\u0000${path}`;
-    let found = this.#cache.get(key);
+    let byPath = this.#cache.get(model);
+    let found = byPath?.get(path);
     if (!found) {
       found = this.#resolve(model, path);
-      if (this.#cache.size > 50_000) this.#cache.clear();
-      this.#cache.set(key, found);
+      if (this.#cached > 50_000) {
+        this.#cache.clear();
+        this.#cached = 0;
+        byPath = undefined;
+      }
+      if (!byPath) {
+        byPath = new Map();
+        this.#cache.set(model, byPath);
+      }
+      byPath.set(path, found);
+      this.#cached++;
     }
     return found;
   }

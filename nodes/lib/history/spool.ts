@@ -26,18 +26,25 @@ export interface SpoolOptions {
   cacheBytes?: number;
 }
 
+/** Bytes in front of a batch's line protocol in its record (seq, points): see `appendPayload`. */
+export const SPOOL_HEADER = 12; // f64 seq + u32 points
+
 export interface SpoolOpenReport extends OpenReport {
   /** Batches waiting to be sent after the restart. */
   pending: number;
   pendingPoints: number;
 }
 
-const HEADER = 12; // f64 seq + u32 points
+const HEADER = SPOOL_HEADER;
+const NEWLINE = Buffer.from('\n');
 
 /** Batches taken from the head of the queue to send as one request. */
 export interface SpoolTake {
   records: SpoolRecord[];
-  text: string;
+  /** The batches' line protocol, newline between batches, as UTF-8 (what is sent). */
+  body: Buffer;
+  /** The body as text (decoded on each read). */
+  readonly text: string;
   points: number;
 }
 
@@ -46,7 +53,8 @@ export class Spool {
   readonly #cursorFile: string;
   readonly #records: SpoolRecord[] = [];
   #head = 0;
-  readonly #cache = new Map<number, string>();
+  /** Line protocol of queued batches by seq, as sent (UTF-8), while within the cache limit. */
+  readonly #cache = new Map<number, Buffer>();
   #cacheBytes = 0;
   #nextSeq = 1;
   #acked = 0;
@@ -119,20 +127,35 @@ export class Spool {
    * and on disk once `flush()` resolves.
    */
   append(text: string, points: number): SpoolRecord {
-    const body = Buffer.from(text, 'utf8');
-    const payload = Buffer.allocUnsafe(HEADER + body.length);
+    const payload = Buffer.allocUnsafe(HEADER + Buffer.byteLength(text));
+    payload.write(text, HEADER, 'utf8');
+    return this.#append(payload, points, false);
+  }
+
+  /**
+   * Queues one batch laid out by the caller: `SPOOL_HEADER` bytes for the queue's own use, then the
+   * line protocol as UTF-8. The queue writes the header and copies what it keeps, so the caller may
+   * reuse the buffer once this returns. Otherwise as `append`.
+   */
+  appendPayload(payload: Buffer, points: number): SpoolRecord {
+    if (payload.length < HEADER) throw new RangeError(`a batch payload needs at least ${HEADER} bytes of header, this one has ${payload.length}`);
+    return this.#append(payload, points, true);
+  }
+
+  #append(payload: Buffer, points: number, borrowed: boolean): SpoolRecord {
     const seq = this.#nextSeq++;
     payload.writeDoubleLE(seq, 0);
     payload.writeUInt32LE(points, 8);
-    body.copy(payload, HEADER);
     const [position] = this.#log.append([payload]);
-    const record: SpoolRecord = { seq, position: position as Position, bytes: body.length, points };
+    const bytes = payload.length - HEADER;
+    const record: SpoolRecord = { seq, position: position as Position, bytes, points };
     this.#records.push(record);
-    this.#bytes += record.bytes;
+    this.#bytes += bytes;
     this.#points += points;
-    if (this.#cacheBytes + record.bytes <= this.#cacheLimit) {
-      this.#cache.set(seq, text);
-      this.#cacheBytes += record.bytes;
+    if (this.#cacheBytes + bytes <= this.#cacheLimit) {
+      const body = payload.subarray(HEADER);
+      this.#cache.set(seq, borrowed ? Buffer.from(body) : body);
+      this.#cacheBytes += bytes;
     }
     return record;
   }
@@ -146,24 +169,31 @@ export class Spool {
   take(maxPoints: number, maxBytes: number): SpoolTake | undefined {
     if (this.#head >= this.#records.length) return undefined;
     const records: SpoolRecord[] = [];
-    const texts: string[] = [];
+    const bodies: Buffer[] = [];
     let points = 0;
     let bytes = 0;
     for (let i = this.#head; i < this.#records.length; i++) {
       const record = this.#records[i] as SpoolRecord;
       if (records.length > 0 && (points + record.points > maxPoints || bytes + record.bytes > maxBytes)) break;
-      texts.push(this.#text(record));
+      if (bodies.length > 0) bodies.push(NEWLINE);
+      bodies.push(this.#body(record));
       records.push(record);
       points += record.points;
       bytes += record.bytes;
     }
-    return { records, text: texts.join('\n'), points };
+    const body = bodies.length === 1 ? (bodies[0] as Buffer) : Buffer.concat(bodies);
+    return {
+      records,
+      body,
+      get text() {
+        return body.toString('utf8');
+      },
+      points,
+    };
   }
 
-  #text(record: SpoolRecord): string {
-    const cached = this.#cache.get(record.seq);
-    if (cached !== undefined) return cached;
-    return this.#log.read(record.position).subarray(HEADER).toString('utf8');
+  #body(record: SpoolRecord): Buffer {
+    return this.#cache.get(record.seq) ?? this.#log.read(record.position).subarray(HEADER);
   }
 
   /**

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Spool } from './spool';
+import { SPOOL_HEADER, type Spool } from './spool';
 
 /** Why a write failed, and whether sending the same points again can succeed. */
 export interface WriteFailure {
@@ -19,6 +19,8 @@ export interface WriteFailure {
 export interface WriteTransport {
   /** Writes line protocol; rejects with an error that `classify` understands. */
   write(text: string): Promise<void>;
+  /** The same for line protocol as UTF-8 bytes; used instead of `write` when present (no decoding). */
+  writeBody?(body: Buffer): Promise<void>;
   classify(err: unknown): WriteFailure;
 }
 
@@ -63,16 +65,26 @@ export class BacklogFullError extends Error {
   }
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
+/** Told once the points it was given are on disk in the queue (no error), or are not (the error). */
+export type Queued = (err?: Error) => void;
+
+/** First size of the open batch's buffer; it grows to what batches need and is reused. */
+const OPEN_BUFFER_BYTES = 64 * 1024;
+/** A buffer grown past this for one large batch is let go after sealing it. */
+const OPEN_BUFFER_KEEP_BYTES = 16 * 1024 * 1024;
 
 export class HistoryWriter extends EventEmitter {
-  #open: string[] = [];
+  /**
+   * The open batch as it will be queued: SPOOL_HEADER bytes for the queue, then each added text as
+   * UTF-8 followed by a newline (the last newline is not queued). Written once, never joined.
+   */
+  #open: Buffer = Buffer.allocUnsafe(OPEN_BUFFER_BYTES);
   #openPoints = 0;
+  /** Bytes of the added texts, one newline each counted. */
   #openBytes = 0;
-  #openWaiters: Waiter[] = [];
+  #openWaiters: Queued[] = [];
+  /** Counts changes of the open batch (texts accepted, sealed). */
+  #openEdits = 0;
   #flushTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelay: number;
@@ -97,9 +109,28 @@ export class HistoryWriter extends EventEmitter {
    * rejects with BacklogFullError when the queue is full and the policy refuses new points.
    */
   add(text: string, points: number): Promise<void> {
-    if (this.#closing) return Promise.reject(new Error("twin-history: the writer is closed"));
-    if (points === 0) return Promise.resolve();
-    const bytes = Buffer.byteLength(text) + 1;
+    return new Promise((resolve, reject) => this.enqueue(text, points, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * `add` with a callback instead of a promise (one message at a time, many per batch): `queued`
+   * is called once the points are on disk in the queue, or with the error (BacklogFullError when
+   * the queue is full and the policy refuses new points; then synchronously, before this returns).
+   */
+  enqueue(text: string, points: number, queued: Queued): void {
+    if (this.#closing) {
+      queued(new Error("twin-history: the writer is closed"));
+      return;
+    }
+    if (points === 0) {
+      queued();
+      return;
+    }
+    // Encoded straight into the open batch, where it only counts once accepted below.
+    const edits = this.#openEdits;
+    let at = SPOOL_HEADER + this.#openBytes;
+    const written = this.#encodeOpen(text, at);
+    const bytes = written + 1;
     if (this.spool.wouldOverflow(this.#openBytes + bytes)) {
       if (this.options.overflow === 'refuse-new') {
         if (!this.state.full) {
@@ -107,7 +138,8 @@ export class HistoryWriter extends EventEmitter {
           this.emit('full', { policy: 'refuse-new', backlog: this.spool.points, bytes: this.spool.bytes });
         }
         this.#refreshBacklog();
-        return Promise.reject(new BacklogFullError(`the backlog is full (${this.spool.points} points, ${(this.spool.bytes / 1048576).toFixed(1)} MiB of ${(this.spool.maxBytes / 1048576).toFixed(1)} MiB) while InfluxDB ${this.state.lastError ? `fails: ${this.state.lastError}` : 'does not keep up'}; these ${points} point(s) were not stored`));
+        queued(new BacklogFullError(`the backlog is full (${this.spool.points} points, ${(this.spool.bytes / 1048576).toFixed(1)} MiB of ${(this.spool.maxBytes / 1048576).toFixed(1)} MiB) while InfluxDB ${this.state.lastError ? `fails: ${this.state.lastError}` : 'does not keep up'}; these ${points} point(s) were not stored`));
+        return;
       }
       const dropped = this.spool.dropOldest(this.#openBytes + bytes);
       if (dropped.points > 0) {
@@ -118,14 +150,31 @@ export class HistoryWriter extends EventEmitter {
         this.emit('full', { policy: 'drop-oldest', dropped: dropped.points, totalDropped: this.state.dropped, backlog: this.spool.points, bytes: this.spool.bytes });
       }
     }
-    const promise = new Promise<void>((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
-    this.#open.push(text);
+    // A 'full' listener may have added or sealed meanwhile: the text goes after what is open now.
+    if (edits !== this.#openEdits) {
+      at = SPOOL_HEADER + this.#openBytes;
+      this.#encodeOpen(text, at);
+    }
+    this.#openEdits++;
+    this.#openWaiters.push(queued);
+    this.#open[at + written] = 0x0a;
     this.#openPoints += points;
     this.#openBytes += bytes;
     if (this.#openPoints >= this.options.batchSize) this.#seal();
     else if (!this.#flushTimer) this.#flushTimer = setTimeout(() => this.#seal(), this.options.flushMs);
     this.#refreshBacklog();
-    return promise;
+  }
+
+  /** Writes `text` as UTF-8 into the open batch at `at`, growing it as needed; returns the bytes. */
+  #encodeOpen(text: string, at: number): number {
+    // Room for 3 bytes per UTF-16 unit, the most UTF-8 needs, and the newline.
+    const room = at + text.length * 3 + 1;
+    if (room > this.#open.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, this.#open.length * 2));
+      this.#open.copy(grown, 0, 0, at);
+      this.#open = grown;
+    }
+    return this.#open.write(text, at, 'utf8');
   }
 
   /** Puts the open batch into the queue now. */
@@ -135,26 +184,29 @@ export class HistoryWriter extends EventEmitter {
       this.#flushTimer = undefined;
     }
     if (this.#openPoints === 0) return;
-    const text = this.#open.join('\n');
+    // The texts and their newlines, but the last newline: the queue copies what it keeps.
+    const payload = this.#open.subarray(0, SPOOL_HEADER + this.#openBytes - 1);
     const points = this.#openPoints;
     const waiters = this.#openWaiters;
-    this.#open = [];
+    this.#openEdits++;
     this.#openPoints = 0;
     this.#openBytes = 0;
     this.#openWaiters = [];
     try {
-      this.spool.append(text, points);
+      this.spool.appendPayload(payload, points);
     } catch (err) {
       const error = new Error(`twin-history: cannot queue ${points} point(s) on disk: ${(err as Error).message}`);
-      for (const w of waiters) w.reject(error);
+      for (const queued of waiters) queued(error);
       this.emit('error', error);
       return;
+    } finally {
+      if (this.#open.length > OPEN_BUFFER_KEEP_BYTES) this.#open = Buffer.allocUnsafe(OPEN_BUFFER_BYTES);
     }
     this.spool.flush().then(
-      () => { for (const w of waiters) w.resolve(); },
+      () => { for (const queued of waiters) queued(); },
       (err: Error) => {
         const error = new Error(`twin-history: the disk did not confirm ${points} queued point(s): ${err.message}`);
-        for (const w of waiters) w.reject(error);
+        for (const queued of waiters) queued(error);
       },
     );
     this.#refreshBacklog();
@@ -182,7 +234,8 @@ export class HistoryWriter extends EventEmitter {
     let settle: () => void = () => undefined;
     this.#inFlightDone = new Promise((resolve) => { settle = resolve; });
     try {
-      await this.transport.write(take.text);
+      if (this.transport.writeBody) await this.transport.writeBody(take.body);
+      else await this.transport.write(take.text);
     } catch (err) {
       failure = this.transport.classify(err);
     }
@@ -208,7 +261,7 @@ export class HistoryWriter extends EventEmitter {
     if (failure.kind === 'too-large' && take.records.length > 1) {
       // Coalesced batches too large together: send them one by one.
       this.options.maxRequestPoints = Math.max(this.options.batchSize, Math.floor(take.points / 2));
-      this.options.maxRequestBytes = Math.max(64 * 1024, Math.floor(Buffer.byteLength(take.text) / 2));
+      this.options.maxRequestBytes = Math.max(64 * 1024, Math.floor(take.body.length / 2));
       this.#schedulePump();
       return;
     }

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { BacklogFullError, HistoryWriter, Spool, type WriteFailure, type WriterOptions } from '../../../nodes/lib/history';
+import { BacklogFullError, HistoryWriter, Spool, SPOOL_HEADER, type WriteFailure, type WriterOptions } from '../../../nodes/lib/history';
 
 let dir = '';
 beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-spool-')); });
@@ -258,3 +258,99 @@ describe('history writer', () => {
   });
 });
 
+
+describe('writer and queue without copies of the text', () => {
+  it('queues a batch laid out by the caller, who may reuse the buffer at once', () => {
+    const spool = new Spool(dir, { maxBytes: 1 << 20 });
+    spool.open();
+    const buffer = Buffer.alloc(SPOOL_HEADER + 64);
+    const first = Buffer.from(lines(0, 2));
+    first.copy(buffer, SPOOL_HEADER);
+    spool.appendPayload(buffer.subarray(0, SPOOL_HEADER + first.length), 2);
+    buffer.fill(0x78);
+    assert.equal(spool.take(100, 1 << 20)!.text, lines(0, 2), 'the queue kept its own copy');
+    spool.close();
+    const again = new Spool(dir, { maxBytes: 1 << 20 });
+    assert.equal(again.open().pendingPoints, 2);
+    const take = again.take(100, 1 << 20)!;
+    assert.deepEqual(take.body, first);
+    assert.throws(() => again.appendPayload(Buffer.alloc(4), 1), /header/);
+    again.close();
+  });
+
+  it('writes non-ASCII text byte for byte and counts its UTF-8 bytes in the backlog', async () => {
+    const spool = new Spool(dir, { maxBytes: 1 << 20 });
+    spool.open();
+    const influx = new ScriptedInflux();
+    influx.down = true;
+    const w = writer(spool, influx, { batchSize: 3 });
+    const texts = ['m,twin=ünï v=1i 1', 'm,twin=😀 v=2i 2', 'm,twin=\ud800 v=3i 3'];
+    await Promise.all(texts.map((t) => w.add(t, 1)));
+    const expected = `${texts[0]}\n${texts[1]}\n${'m,twin=\ufffd v=3i 3'}`;
+    assert.equal(w.state.backlogBytes, Buffer.byteLength(expected));
+    influx.down = false;
+    w.retryNow();
+    await w.drained();
+    assert.deepEqual(influx.accepted, [expected]);
+    await w.close();
+  });
+
+  it('sends UTF-8 bytes to a transport that takes them, and grows the open batch for large texts', async () => {
+    const spool = new Spool(dir, { maxBytes: 1 << 26 });
+    spool.open();
+    const bodies: Buffer[] = [];
+    const transport = { write: async (): Promise<void> => { throw new Error('writeBody is there, write must not be used'); }, writeBody: async (body: Buffer) => { bodies.push(Buffer.from(body)); }, classify: () => ({ kind: 'transient' as const, message: '' }) };
+    const w = new HistoryWriter(spool, transport, { batchSize: 100_000, flushMs: 20, maxRequestPoints: 1_000_000, maxRequestBytes: 1 << 26, overflow: 'drop-oldest', retryMinMs: 10, retryMaxMs: 40 });
+    const big = lines(0, 20_000);
+    await Promise.all([w.add(lines(0, 1), 1), w.add(big, 20_000), w.add(lines(5, 1), 1)]);
+    await w.drained();
+    assert.equal(Buffer.concat(bodies).toString('utf8'), `${lines(0, 1)}\n${big}\n${lines(5, 1)}`);
+    await w.close();
+  });
+
+  it('tells enqueue callers once, and refuses a full queue synchronously under refuse-new', async () => {
+    const spool = new Spool(dir, { maxBytes: 300 });
+    spool.open();
+    const influx = new ScriptedInflux();
+    influx.down = true;
+    const w = writer(spool, influx, { batchSize: 1, overflow: 'refuse-new' });
+    const calls: (Error | undefined)[] = [];
+    await new Promise<void>((resolve) => w.enqueue(lines(0, 1), 1, (err) => { calls.push(err); resolve(); }));
+    assert.deepEqual(calls, [undefined]);
+    let refused: Error | undefined;
+    for (let i = 1; i < 100 && !refused; i++) {
+      let sync = true;
+      let result: Error | undefined | 'pending' = 'pending';
+      w.enqueue(lines(i, 1), 1, (err) => { result = err; if (err) refused = err; });
+      sync = result !== 'pending';
+      if (refused) assert.ok(sync, 'a refusal is told before enqueue returns');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(refused instanceof BacklogFullError);
+    await w.close();
+    const closed: (Error | undefined)[] = [];
+    w.enqueue(lines(0, 1), 1, (err) => closed.push(err));
+    assert.match(String(closed[0]?.message), /closed/);
+  });
+
+  it('keeps a text whole when a full-queue listener adds points meanwhile (drop-oldest)', async () => {
+    const spool = new Spool(dir, { maxBytes: 400 });
+    spool.open();
+    const influx = new ScriptedInflux();
+    influx.down = true;
+    const w = writer(spool, influx, { batchSize: 2 });
+    let nested = 0;
+    w.on('full', () => {
+      if (nested++ < 3) void w.add(`m v=${9000 + nested}i ${9000 + nested}`, 1);
+    });
+    for (let i = 0; i < 40; i++) void w.add(lines(i, 1), 1);
+    w.sealNow();
+    influx.down = false;
+    w.retryNow();
+    await w.drained();
+    const accepted = influx.accepted.flatMap((t) => t.split('\n'));
+    for (const line of accepted) assert.match(line, /^m v=(\d+)i \1$/, `a whole line: ${JSON.stringify(line)}`);
+    assert.equal(accepted.length + w.state.dropped, 40 + Math.min(nested, 3));
+    await w.close();
+  });
+});

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import helper from 'node-red-node-test-helper';
-import { startCncServer, type CncServer } from '../../plant/cnc-server';
+import { startCncServer, type CncServer, type CncServerOptions } from '../../plant/cnc-server';
 import { listRejectedCertificates, trustRejectedCertificate } from '../../nodes/opcua-endpoint/pki';
 import { certificateManagerFor, openConnectionCount } from '../../nodes/opcua-endpoint/opcua-connection';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -315,20 +315,29 @@ describe('opcua-in with 10,000 items', () => {
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
 
+  /** Monitors `count` bench tags in one opcua-in (per-cycle output) and waits for a value from each. */
+  async function monitorBenchTags(count: number, server: Partial<CncServerOptions> = {}): Promise<CncServer> {
+    const plant = await startCncServer({ port: 0, benchTags: count, tickMs: 500, ...server });
+    const items = Array.from({ length: count }, (_, i) => {
+      const tag = `Tag${String(i).padStart(5, '0')}`;
+      return item(`ns=1;s=Bench.${tag}`, `bench/${tag}`, { samplingInterval: 0 });
+    });
+    await loadFlow(helper, nodes, flow(plant.endpointUrl, items, { outputMode: 'cycle', publishingInterval: 500 }));
+    const out = collector(helper.getNode('out'));
+    const seen = new Set<string>();
+    await eventually(() => {
+      for (const m of out.messages.splice(0)) for (const s of m.payload as { topic: string }[]) seen.add(s.topic);
+      return seen.size === count;
+    }, `a value from every one of the ${count} items`, 60_000).catch(async (err: unknown) => {
+      await plant.stop();
+      throw err;
+    });
+    return plant;
+  }
+
   it('creates all items in batches and delivers every one of them per publish cycle', async () => {
-    const plant = await startCncServer({ port: 0, benchTags: 10_000, tickMs: 500 });
+    const plant = await monitorBenchTags(10_000);
     try {
-      const items = Array.from({ length: 10_000 }, (_, i) => {
-        const tag = `Tag${String(i).padStart(5, '0')}`;
-        return item(`ns=1;s=Bench.${tag}`, `bench/${tag}`, { samplingInterval: 0 });
-      });
-      await loadFlow(helper, nodes, flow(plant.endpointUrl, items, { outputMode: 'cycle', publishingInterval: 500 }));
-      const out = collector(helper.getNode('out'));
-      const seen = new Set<string>();
-      await eventually(() => {
-        for (const m of out.messages.splice(0)) for (const s of m.payload as { topic: string }[]) seen.add(s.topic);
-        return seen.size === 10_000;
-      }, 'a value from every one of the 10,000 items', 60_000);
       assert.equal(plant.monitoredItemCount(), 10_000, 'each item exists once on the server');
       assert.equal(plant.sessionCount(), 1);
       await eventually(() => statusOf(helper.getNode('in'))?.text?.startsWith('connected · 10000 items'), 'status counts 10,000 items');
@@ -340,19 +349,8 @@ describe('opcua-in with 10,000 items', () => {
 
   it('keeps every create call within the MaxMonitoredItemsPerCall the server states', async () => {
     // A server that refuses more than 250 items per call: one call with all 600 would fail whole.
-    const plant = await startCncServer({ port: 0, benchTags: 600, tickMs: 500, maxMonitoredItemsPerCall: 250 });
+    const plant = await monitorBenchTags(600, { maxMonitoredItemsPerCall: 250 });
     try {
-      const items = Array.from({ length: 600 }, (_, i) => {
-        const tag = `Tag${String(i).padStart(5, '0')}`;
-        return item(`ns=1;s=Bench.${tag}`, `bench/${tag}`, { samplingInterval: 0 });
-      });
-      await loadFlow(helper, nodes, flow(plant.endpointUrl, items, { outputMode: 'cycle', publishingInterval: 500 }));
-      const out = collector(helper.getNode('out'));
-      const seen = new Set<string>();
-      await eventually(() => {
-        for (const m of out.messages.splice(0)) for (const s of m.payload as { topic: string }[]) seen.add(s.topic);
-        return seen.size === 600;
-      }, 'a value from every one of the 600 items', 30_000);
       assert.equal(plant.monitoredItemCount(), 600, 'each item exists once on the server');
     } finally {
       await helper.unload();

@@ -199,8 +199,16 @@ describe('twin node', () => {
     assert.equal(stale.topic, 'spindle/speed');
     assert.match(stale.payload as string, /cnc-1: spindle\/speed is stale/);
     await eventually(() => /^stale: spindle\/speed/.test(statusOf(helper.getNode('tw1'))?.text ?? ''), 'status says stale');
-    await send({ topic: 'spindle/speed', payload: 101 });
-    await alerts.waitFor((m) => (m.alert as { state: string }).state === 'rtn-unacked', 6000);
+    // The data source resumes: fresh values every 200 ms. (A single value sent just after a check
+    // would be judged by the next check, a second later, as older than the 1 s maximum again.)
+    const fresh = alerts.waitFor((m) => (m.alert as { state: string }).state === 'rtn-unacked', 6000);
+    const resumed = setInterval(() => helper.getNode('tw1').receive({ topic: 'spindle/speed', payload: 101 }), 200);
+    try {
+      const back = await fresh;
+      assert.match(back.payload as string, /cnc-1: spindle\/speed is fresh again/);
+    } finally {
+      clearInterval(resumed);
+    }
   });
 
   it('keeps the twins across a redeploy, and sets aside a saved state it cannot read instead of losing it', async () => {

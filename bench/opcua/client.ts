@@ -138,7 +138,7 @@ async function startBare(config: ClientConfig, recorderFor: () => Recorder): Pro
   };
 }
 
-/** Twinflow: opcua-endpoint + opcua-in in Node-RED, wired into the twin stand-in. */
+/** Twinflow: opcua-endpoint + opcua-in in Node-RED, wired into the twin. */
 async function startTwinflow(config: ClientConfig, recorderFor: () => Recorder, outputMode: 'cycle' | 'change'): Promise<RunningRow> {
   const userDir = path.join(config.workDir, 'node-red');
   mkdirSync(userDir, { recursive: true });

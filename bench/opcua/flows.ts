@@ -1,5 +1,6 @@
 // The Node-RED flows of the benchmark rows: Twinflow's opcua-in and node-red-contrib-opcua's
-// OpcUa-Client, each wired into the twin stand-in (sink-node.ts), with the node files each row
+// OpcUa-Client, each wired into a real twin node (contrib through the function node a user would add)
+// and on to the measuring sink (sink-node.ts), with the node files each row
 // loads. Both alternatives are configured the way their own documentation tells a user to
 // monitor thousands of tags.
 import path from 'node:path';
@@ -17,24 +18,59 @@ export function benchNodeId(index: number): string {
   return `ns=1;s=Bench.Tag${String(index).padStart(5, '0')}`;
 }
 
+// Nodes on a tab carry x and y: without them Node-RED takes a node for a config node.
 const TAB = 'bench-tab';
 const SINK = 'twin-sink';
 
-/**
- * What sits between the OPC UA node and the measuring sink. Today nothing: the sink stands in for
- * the twin. Once the `twin` node exists, return it here (its node file and its flow nodes, wired
- * on to `next`) and every Node-RED row measures values delivered into the real twin, with no
- * other change to the harness.
- */
-export const TWIN_STAGE: { nodeFiles(root: string): NodeFile[]; nodes(next: string): { entry: string; nodes: Record<string, unknown>[] } } = {
-  nodeFiles: () => [],
-  nodes: (next) => ({ entry: next, nodes: [] }),
-};
+/** The DTDL interface of the simulator's bench tags: one Double telemetry per tag, named as in the item list. */
+export const BENCH_MODEL = 'dtmi:twinflow:bench:BenchTags;1';
 
-/** The stand-in for the twin, and whatever TWIN_STAGE puts in front of it; returns the entry node's id. */
-function downstream(): { entry: string; nodes: Record<string, unknown>[] } {
-  const stage = TWIN_STAGE.nodes(SINK);
-  return { entry: stage.entry, nodes: [...stage.nodes.map((n) => ({ z: TAB, ...n })), { id: SINK, type: SINK_TYPE, z: TAB, wires: [] }] };
+export function benchTagName(index: number): string {
+  return `Tag${String(index).padStart(5, '0')}`;
+}
+
+export function benchModel(count: number): Record<string, unknown> {
+  return {
+    // DTDL v3: an Interface may hold more than v2's 300 contents (up to 100,000 in its hierarchy).
+    '@context': 'dtmi:dtdl:context;3',
+    '@id': BENCH_MODEL,
+    '@type': 'Interface',
+    displayName: 'Bench tags',
+    contents: Array.from({ length: count }, (_, i) => ({ '@type': 'Telemetry', name: benchTagName(i), schema: 'double' })),
+  };
+}
+
+/**
+ * The real twin between the OPC UA node and the measuring sink: a dtdl-model holding the bench
+ * model, a twin-graph with the dialog's defaults (persisted), and a twin node for one twin that
+ * validates every value against the model. The sink records what the twin accepted (its first
+ * output), so each value is counted once the twin holds it.
+ */
+function twinStage(count: number, next: string): { entry: string; nodes: Record<string, unknown>[] } {
+  return {
+    entry: 'twin',
+    nodes: [
+      { id: 'bench-models', type: 'dtdl-model', name: 'bench tags', source: 'inline', folder: '', documents: JSON.stringify([benchModel(count)]), allowUndefinedExtensions: false },
+      { id: 'bench-graph', type: 'twin-graph', name: 'bench', models: 'bench-models', staleness: [], limits: [], persist: true, eventLog: false, snapshotEvery: 1000 },
+      { id: 'twin', type: 'twin', z: TAB, x: 500, y: 100, name: 'bench twin', graph: 'bench-graph', scope: 'one', twinId: 'bench-1', model: BENCH_MODEL, autoCreate: true, wires: [[next], [], []] },
+    ],
+  };
+}
+
+function twinNodeFiles(root: string): NodeFile[] {
+  return ['dtdl-model', 'twin-graph', 'twin'].map((name) => ({
+    name,
+    module: path.join(root, 'dist', 'nodes', name, `${name}.js`),
+    htmlFile: path.join(root, 'nodes', name, `${name}.html`),
+  }));
+}
+
+/** The twin, then the sink that measures what reached it; returns the entry node's id. */
+function downstream(count: number, adapter?: Record<string, unknown>): { entry: string; nodes: Record<string, unknown>[] } {
+  const stage = twinStage(count, SINK);
+  const nodes = [...stage.nodes, { id: SINK, type: SINK_TYPE, z: TAB, x: 700, y: 100, wires: [] }];
+  if (!adapter) return { entry: stage.entry, nodes };
+  return { entry: adapter.id as string, nodes: [{ z: TAB, x: 300, y: 100, ...adapter, wires: [[stage.entry]] }, ...nodes] };
 }
 
 function sinkNodeFile(root: string): NodeFile {
@@ -53,15 +89,15 @@ export function twinflowNodeFiles(root: string): NodeFile[] {
     module: path.join(root, 'dist', 'nodes', name, `${name}.js`),
     htmlFile: path.join(root, 'nodes', name, `${name}.html`),
   });
-  return [node('opcua-endpoint'), node('opcua-in'), ...TWIN_STAGE.nodeFiles(root), sinkNodeFile(root)];
+  return [node('opcua-endpoint'), node('opcua-in'), ...twinNodeFiles(root), sinkNodeFile(root)];
 }
 
 /** One opcua-in node with every item in its item list, as the dialog's CSV import would make it. */
 export function twinflowFlow(endpointUrl: string, items: BenchItems, outputMode: 'cycle' | 'change'): Record<string, unknown>[] {
-  const next = downstream();
+  const next = downstream(items.count);
   const itemList = Array.from({ length: items.count }, (_, i) => ({
     nodeId: benchNodeId(i),
-    name: `Tag${String(i).padStart(5, '0')}`,
+    name: benchTagName(i),
     samplingInterval: items.samplingInterval,
     deadbandType: 'none',
     deadbandValue: 0,
@@ -74,6 +110,8 @@ export function twinflowFlow(endpointUrl: string, items: BenchItems, outputMode:
       id: 'source',
       type: 'opcua-in',
       z: TAB,
+      x: 120,
+      y: 100,
       endpoint: 'endpoint',
       items: itemList,
       publishingInterval: items.publishingInterval,
@@ -93,8 +131,39 @@ export function contribNodeFiles(root: string, contribDir: string): NodeFile[] {
     module: path.join(contribDir, 'opcua', `${file}.js`),
     htmlFile: path.join(contribDir, 'opcua', `${file}.html`),
   });
-  return [node('105-opcuaendpoint'), node('102-opcuaclient'), ...TWIN_STAGE.nodeFiles(root), sinkNodeFile(root)];
+  return [node('105-opcuaendpoint'), node('102-opcuaclient'), functionNodeFile(), ...twinNodeFiles(root), sinkNodeFile(root)];
 }
+
+/** Node-RED's own function node, which a user wires between OpcUa-Client and the twin. */
+function functionNodeFile(): NodeFile {
+  const dir = path.dirname(require.resolve('@node-red/nodes/core/function/10-function.js'));
+  return { name: 'function', module: path.join(dir, '10-function.js'), htmlFile: path.join(dir, '10-function.html') };
+}
+
+/**
+ * What a user puts between OpcUa-Client and the twin: its messages carry topic = the NodeId and
+ * payload = the DataValue; the twin takes topic = the DTDL name, payload = the value, sourceTime.
+ */
+const CONTRIB_TO_TWIN: Record<string, unknown> = {
+  id: 'contrib-to-twin',
+  type: 'function',
+  name: 'to the twin',
+  func: [
+    "const dataValue = msg.payload || {};",
+    "const stamp = dataValue.sourceTimestamp;",
+    "return {",
+    "  topic: String(msg.topic).slice(String(msg.topic).lastIndexOf('.') + 1),",
+    "  payload: dataValue.value ? dataValue.value.value : undefined,",
+    "  sourceTime: stamp ? new Date(stamp).getTime() : undefined,",
+    "};",
+  ].join('\n'),
+  outputs: 1,
+  timeout: 0,
+  noerr: 0,
+  initialize: '',
+  finalize: '',
+  libs: [],
+};
 
 /**
  * An OpcUa-Client with action `subscribe`, its interval (the subscription's publishing interval,
@@ -102,7 +171,7 @@ export function contribNodeFiles(root: string, contribDir: string): NodeFile[] {
  * flow show. Its first output goes to the twin; the status and raw outputs are not wired.
  */
 export function contribFlow(endpointUrl: string, items: BenchItems): Record<string, unknown>[] {
-  const next = downstream();
+  const next = downstream(items.count, CONTRIB_TO_TWIN);
   return [
     { id: TAB, type: 'tab', label: 'bench' },
     { id: 'endpoint', type: 'OpcUa-Endpoint', endpoint: endpointUrl, secpol: 'None', secmode: 'None', none: true, login: false, usercert: false },
@@ -110,6 +179,8 @@ export function contribFlow(endpointUrl: string, items: BenchItems): Record<stri
       id: 'source',
       type: 'OpcUa-Client',
       z: TAB,
+      x: 120,
+      y: 100,
       endpoint: 'endpoint',
       action: 'subscribe',
       deadbandtype: 'a',

@@ -70,9 +70,9 @@ const DEFAULT_CONFIGS = ['sampled-100ms', 'on-change-510ms'];
 
 const ROWS: { id: RowId; label: string }[] = [
   { id: 'bare', label: 'bare node-opcua client (1 session, 1 subscription, 1 ClientMonitoredItemGroup)' },
-  { id: 'twinflow-cycle', label: 'Twinflow opcua-in, one message per publish cycle, into the twin stand-in' },
-  { id: 'twinflow-change', label: 'Twinflow opcua-in, one message per change, into the twin stand-in' },
-  { id: 'contrib', label: 'node-red-contrib-opcua OpcUa-Client subscribe "multiple", into the twin stand-in' },
+  { id: 'twinflow-cycle', label: 'Twinflow opcua-in, one message per publish cycle, into the twin' },
+  { id: 'twinflow-change', label: 'Twinflow opcua-in, one message per change, into the twin' },
+  { id: 'contrib', label: 'node-red-contrib-opcua OpcUa-Client subscribe "multiple", into the twin' },
 ];
 
 const TARGETS = {

@@ -151,7 +151,7 @@ export class Recorder {
   }
 }
 
-/** The recorder the twin stand-in (sink-node) feeds; set by the client process before it deploys. */
+/** The recorder the sink behind the twin (sink-node) feeds; set by the client process before it deploys. */
 let active: Recorder | undefined;
 
 export function setActiveRecorder(recorder: Recorder | undefined): void {

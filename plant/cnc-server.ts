@@ -100,6 +100,8 @@ export interface CncServer {
   sessionCount(): number;
   /** monitored items across every session and subscription: tests check each item exists once */
   monitoredItemCount(): number;
+  /** publish requests the server holds, per session: tests check a client keeps enough outstanding */
+  pendingPublishRequests(): number[];
   /** releases every timer, socket and session; safe to call more than once */
   stop(): Promise<void>;
 }
@@ -669,6 +671,10 @@ class CncOpcUaServer implements CncServer {
       for (const subscription of session.publishEngine.subscriptions) count += subscription.monitoredItemCount;
     }
     return count;
+  }
+
+  pendingPublishRequests(): number[] {
+    return (this.server?.engine.getSessions() ?? []).map((session) => session.publishEngine.pendingPublishRequestCount);
   }
 
   stop(): Promise<void> {

@@ -2,7 +2,8 @@
 // measures it from the inside: set-up time, values per second and latency at the twin, its own
 // CPU and memory. Talks to the parent over IPC: `window-start` and `window-end` (so the parent
 // can measure the server's CPU over the same window), then `result`.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import {
@@ -191,6 +192,26 @@ async function startContrib(config: ClientConfig, recorderFor: () => Recorder): 
 
 // ---- measuring --------------------------------------------------------------------------------
 
+/** A V8 CPU profile of one phase, when TWINFLOW_BENCH_OPCUA_CPU_PROF names a folder; stop() writes it there. */
+function profilePhase(row: RowId, phase: 'setup' | 'window'): { stop(): Promise<void> } {
+  const dir = process.env.TWINFLOW_BENCH_OPCUA_CPU_PROF;
+  if (!dir) return { stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  const started = post('Profiler.enable').then(() => post('Profiler.setSamplingInterval', { interval: 200 })).then(() => post('Profiler.start'));
+  return {
+    stop: async () => {
+      await started;
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(path.resolve(dir), `${row}-${phase}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 async function run(config: ClientConfig): Promise<ClientResult> {
   let recorder: Recorder | undefined;
   // The clock starts when the row is about to make its first request for the items.
@@ -199,6 +220,7 @@ async function run(config: ClientConfig): Promise<ClientResult> {
     setActiveRecorder(recorder);
     return recorder;
   };
+  const setupProfile = profilePhase(config.row, 'setup');
   let row: RunningRow;
   switch (config.row) {
     case 'bare':
@@ -222,6 +244,7 @@ async function run(config: ClientConfig): Promise<ClientResult> {
     // Measured anyway: a row that never reports every item still has a throughput.
     error = (err as Error).message;
   }
+  await setupProfile.stop();
   await send({ type: 'setup', setupMs: rec.setupMs ?? null, itemsReported: rec.itemsSeen });
   const common = {
     row: config.row,
@@ -259,9 +282,11 @@ async function run(config: ClientConfig): Promise<ClientResult> {
     rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   }, 500);
   loopDelay.enable();
+  const windowProfile = profilePhase(config.row, 'window');
   rec.startWindow();
   await sleep(config.windowSeconds * 1000);
   const window = rec.stopWindow();
+  await windowProfile.stop();
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - wall0;
   loopDelay.disable();

@@ -14,8 +14,8 @@
 // default 3); TWINFLOW_BENCH_OPCUA_QUICK=1 makes those 3, 1, 30 and 1 (a run of about two minutes);
 // TWINFLOW_BENCH_OPCUA_CONFIGS and TWINFLOW_BENCH_OPCUA_ROWS (comma-separated ids; default the
 // first two configurations and every row); TWINFLOW_BENCH_OPCUA_OUT (default
-// bench/results/opcua.json); TWINFLOW_BENCH_OPCUA_CPU_PROF=<dir> writes a V8 CPU profile of
-// every client process there.
+// bench/results/opcua.json); TWINFLOW_BENCH_OPCUA_CPU_PROF=<dir> writes V8 CPU profiles of
+// every client process there, one of its set-up and one of its measurement window.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -154,11 +154,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 function forkChild(script: string, arg: unknown, env: NodeJS.ProcessEnv): ChildProcess {
-  const profileDir = process.env.TWINFLOW_BENCH_OPCUA_CPU_PROF;
-  const profile = profileDir && script === 'client.js' ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`, `--cpu-prof-name=${(arg as ClientConfig).row}-${Date.now()}.cpuprofile`] : [];
   const child = fork(path.join(__dirname, script), [JSON.stringify(arg)], {
     env,
-    execArgv: ['--expose-gc', ...profile],
+    execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);

@@ -114,7 +114,7 @@ interface Registration extends MonitorOptions {
   groups: ClientMonitoredItemGroup[];
   active: number;
   closed: boolean;
-  lastDelivered: (string | undefined)[];
+  lastDelivered: (ItemChange | undefined)[];
   pending: ItemChange[];
   flushScheduled: boolean;
 }
@@ -145,6 +145,17 @@ const MAX_KEEP_ALIVE_COUNT = 10;
 const CREATE_CHUNK = 20000;
 // Server.ServerCapabilities.OperationLimits.MaxMonitoredItemsPerCall (0 or absent: no limit).
 const MAX_MONITORED_ITEMS_PER_CALL = 'ns=0;i=11714';
+/**
+ * Publish requests kept at the server: node-opcua keeps 5, but a server sends at most so many
+ * notifications per response (node-opcua's server: 1,000), so 10,000 changes in one cycle take
+ * 10 responses, and with 5 requests the server waits for the client to send more, i.e. for its
+ * event loop to be free. One request per 500 monitored items (both ways around the usual limits)
+ * lets the server send a whole cycle at once; capped well under servers' queue limits (node-opcua:
+ * 100), and a server that refuses more makes node-opcua lower its own count.
+ */
+const PUBLISH_REQUESTS_MIN = 5;
+const PUBLISH_REQUESTS_MAX = 40;
+const ITEMS_PER_PUBLISH_REQUEST = 500;
 
 /** One certificate manager per PKI folder in this process: they lock and watch their folder. */
 const certificateManagers = new Map<string, Promise<OPCUACertificateManager>>();
@@ -302,6 +313,8 @@ export class OpcuaConnection extends EventEmitter {
       this.#targetTypes.clear();
       this.#argumentDefinitions.clear();
       for (const slot of this.#slots.values()) slot.lastActivity = Date.now();
+      // Requests outstanding on the broken channel are gone; node-opcua sends its usual 5 again.
+      this.#deepenPublishPipeline();
       this.#setState('connected');
     });
     client.on('connection_failed', (err: Error) => {
@@ -486,7 +499,18 @@ export class OpcuaConnection extends EventEmitter {
         });
       }
     }
+    this.#deepenPublishPipeline();
     this.emit('health', this.health());
+  }
+
+  /** Tops up the session's outstanding publish requests to suit the monitored items (see PUBLISH_REQUESTS_MIN). */
+  #deepenPublishPipeline(): void {
+    let items = 0;
+    for (const r of this.#registrations) items += r.active;
+    const wanted = Math.min(PUBLISH_REQUESTS_MAX, Math.max(PUBLISH_REQUESTS_MIN, PUBLISH_REQUESTS_MIN + Math.ceil(items / ITEMS_PER_PUBLISH_REQUEST)));
+    const engine = (this.#session as { getPublishEngine?: () => { nbPendingPublishRequests: number; send_publish_request(): void } } | undefined)?.getPublishEngine?.();
+    if (!engine || typeof engine.send_publish_request !== 'function') return;
+    for (let pending = engine.nbPendingPublishRequests; pending < wanted; pending++) engine.send_publish_request();
   }
 
   #deliver(registration: Registration, index: number, dataValue: DataValue): void {
@@ -495,20 +519,15 @@ export class OpcuaConnection extends EventEmitter {
     const statusCode = dataValue.statusCode.value;
     const value = plainValue(dataValue.value);
     // After a repair the server sends each item's current value again: skip it when it is the one we delivered.
-    const identity = `${sourceTime ?? ''}|${statusCode}|${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`;
-    if (registration.lastDelivered[index] === identity && sourceTime !== undefined) return;
-    registration.lastDelivered[index] = identity;
+    const last = registration.lastDelivered[index];
+    if (last !== undefined && sourceTime !== undefined && last.sourceTime === sourceTime && last.statusCode === statusCode && sameValue(last.value, value)) return;
     this.#valuesReceived++;
     this.#lastDataAt = Date.now();
-    const change: ItemChange = {
-      index,
-      name: registration.items[index]!.name,
-      value,
-      statusCode,
-      quality: qualityOf(statusCode),
-      ...(sourceTime !== undefined ? { sourceTime } : {}),
-      ...(dataValue.serverTimestamp ? { serverTime: dataValue.serverTimestamp.getTime() } : {}),
-    };
+    // Built field by field: this runs for every value the server sends.
+    const change = { index, name: registration.items[index]!.name, value, statusCode, quality: qualityOf(statusCode) } as ItemChange;
+    if (sourceTime !== undefined) change.sourceTime = sourceTime;
+    if (dataValue.serverTimestamp) change.serverTime = dataValue.serverTimestamp.getTime();
+    registration.lastDelivered[index] = change;
     registration.pending.push(change);
     if (!registration.flushScheduled) {
       registration.flushScheduled = true;
@@ -847,6 +866,13 @@ async function resolveNodeIds(session: ClientSession, items: ItemSpec[]): Promis
 }
 
 /** A JSON-friendly JavaScript value for a Variant: numbers, strings, booleans, ISO dates, plain arrays. */
+/** Whether two delivered values are the same: primitives by identity, anything else by its JSON. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export function plainValue(variant: Variant | null | undefined): unknown {
   if (!variant) return null;
   const convert = (v: unknown): unknown => {

@@ -12,28 +12,30 @@ export interface NodeStatus {
 }
 
 function sampleOf(change: ItemChange, twin: TwinRef | undefined, item: ItemSpec | undefined): SampleMessage {
-  return {
-    topic: change.name,
-    payload: change.value,
-    ...(twin ? { twin } : {}),
-    ...(change.sourceTime !== undefined ? { sourceTime: change.sourceTime } : {}),
-    ...(change.serverTime !== undefined ? { serverTime: change.serverTime } : {}),
-    quality: change.quality,
-    // Where the value came from, kept apart from fields that output nodes act on (opcua-out's nodeId).
-    opcua: {
-      statusCode: change.statusCode,
-      ...(item?.nodeId ? { nodeId: item.nodeId } : item?.browsePath ? { browsePath: item.browsePath } : {}),
-    },
-  };
+  // Built field by field: this runs for every value of every publish cycle.
+  const sample = { topic: change.name, payload: change.value } as SampleMessage;
+  if (twin) sample.twin = twin;
+  if (change.sourceTime !== undefined) sample.sourceTime = change.sourceTime;
+  if (change.serverTime !== undefined) sample.serverTime = change.serverTime;
+  sample.quality = change.quality;
+  // Where the value came from, kept apart from fields that output nodes act on (opcua-out's nodeId).
+  sample.opcua = item?.nodeId ? { statusCode: change.statusCode, nodeId: item.nodeId }
+    : item?.browsePath ? { statusCode: change.statusCode, browsePath: item.browsePath }
+      : { statusCode: change.statusCode };
+  return sample;
 }
 
 /**
  * One message per change, or one message per publish cycle whose payload is the array of samples
  * (topic `samples`): thousands of tags then cost one message per cycle, not one per value.
+ * `items` is the list the changes' `index` points into.
  */
 export function sampleMessages(changes: ItemChange[], mode: OutputMode, twin: TwinRef | undefined, items: ItemSpec[]): SampleMessage[] {
-  const byName = new Map(items.map((i) => [i.name, i]));
-  const samples = changes.map((c) => sampleOf(c, twin, byName.get(c.name)));
+  const samples = new Array<SampleMessage>(changes.length);
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i]!;
+    samples[i] = sampleOf(change, twin, items[change.index]);
+  }
   if (mode === 'change') return samples;
   return [{ topic: 'samples', payload: samples, ...(twin ? { twin } : {}) }];
 }

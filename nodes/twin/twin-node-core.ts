@@ -58,17 +58,21 @@ export function targetTwin(graph: TwinGraph, msg: Msg, settings: TwinNodeSetting
   return { id, model };
 }
 
-function samplesOf(payload: unknown): { path: string; value: unknown; sourceTime?: number; quality?: 'good' | 'uncertain' | 'bad' }[] {
+type BatchSample = { path: string; value: unknown; sourceTime?: number; quality?: 'good' | 'uncertain' | 'bad' };
+
+function samplesOf(payload: unknown): BatchSample[] {
   if (!Array.isArray(payload)) fail('input-invalid', 'payload: a batch (topic "samples") holds an array of samples { topic, payload, sourceTime, quality }');
-  return payload.map((s: Msg, i) => {
+  // Built field by field: a batch can hold every value of thousands of tags.
+  const samples = new Array<BatchSample>(payload.length);
+  for (let i = 0; i < payload.length; i++) {
+    const s = payload[i] as Msg;
     if (typeof s !== 'object' || s === null || typeof s.topic !== 'string') fail('input-invalid', `payload[${i}].topic: each sample needs the DTDL name it is for`);
-    return {
-      path: s.topic,
-      value: s.payload,
-      ...(s.sourceTime !== undefined ? { sourceTime: s.sourceTime as number } : {}),
-      ...(s.quality !== undefined ? { quality: s.quality as 'good' } : {}),
-    };
-  });
+    const sample: BatchSample = { path: s.topic, value: s.payload };
+    if (s.sourceTime !== undefined) sample.sourceTime = s.sourceTime as number;
+    if (s.quality !== undefined) sample.quality = s.quality as 'good';
+    samples[i] = sample;
+  }
+  return samples;
 }
 
 /** Carries out one message against the graph. Throws (changing nothing) when the message is refused. */
@@ -187,7 +191,10 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
     for (const sample of samplesOf(msg.payload)) {
       try {
         events.push(graph.applySample(twin.id, sample, actor));
-        accepted.push({ topic: sample.path, payload: sample.value, ...(sample.sourceTime !== undefined ? { sourceTime: sample.sourceTime } : {}), quality: sample.quality ?? 'good' });
+        const done: Msg = { topic: sample.path, payload: sample.value };
+        if (sample.sourceTime !== undefined) done.sourceTime = sample.sourceTime;
+        done.quality = sample.quality ?? 'good';
+        accepted.push(done);
       } catch (err) {
         rejected.push({ topic: sample.path, payload: sample.value, error: errorInfo(err) });
       }

@@ -461,9 +461,15 @@ export class OpcuaConnection extends EventEmitter {
 
   async #activate(registration: Registration): Promise<void> {
     if (registration.closed || !this.#session) return;
-    const slot = await this.#slotFor(registration.publishingInterval);
     const session = this.#requireSession();
-    const [nodeIds, createChunk] = await Promise.all([resolveNodeIds(session, registration.items), this.#createChunkFor(session)]);
+    // Independent requests, sent together: the subscription, browse paths, the server's per-call limit.
+    const [slot, nodeIds, createChunk] = await Promise.all([
+      this.#slotFor(registration.publishingInterval),
+      resolveNodeIds(session, registration.items),
+      this.#createChunkFor(session),
+    ]);
+    // Before the items exist, so that their first values (a cycle of them all) already find the requests.
+    this.#deepenPublishPipeline();
     // Items with the same parameters go to the server together, in as few calls as the server allows.
     const batches = new Map<string, number[]>();
     nodeIds.forEach((resolved, index) => {
@@ -499,14 +505,13 @@ export class OpcuaConnection extends EventEmitter {
         });
       }
     }
-    this.#deepenPublishPipeline();
     this.emit('health', this.health());
   }
 
   /** Tops up the session's outstanding publish requests to suit the monitored items (see PUBLISH_REQUESTS_MIN). */
   #deepenPublishPipeline(): void {
     let items = 0;
-    for (const r of this.#registrations) items += r.active;
+    for (const r of this.#registrations) items += r.items.length;
     const wanted = Math.min(PUBLISH_REQUESTS_MAX, Math.max(PUBLISH_REQUESTS_MIN, PUBLISH_REQUESTS_MIN + Math.ceil(items / ITEMS_PER_PUBLISH_REQUEST)));
     const engine = (this.#session as { getPublishEngine?: () => { nbPendingPublishRequests: number; send_publish_request(): void } } | undefined)?.getPublishEngine?.();
     if (!engine || typeof engine.send_publish_request !== 'function') return;
@@ -865,7 +870,6 @@ async function resolveNodeIds(session: ClientSession, items: ItemSpec[]): Promis
   return out;
 }
 
-/** A JSON-friendly JavaScript value for a Variant: numbers, strings, booleans, ISO dates, plain arrays. */
 /** Whether two delivered values are the same: primitives by identity, anything else by its JSON. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
@@ -873,6 +877,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** A JSON-friendly JavaScript value for a Variant: numbers, strings, booleans, ISO dates, plain arrays. */
 export function plainValue(variant: Variant | null | undefined): unknown {
   if (!variant) return null;
   const convert = (v: unknown): unknown => {

@@ -58,11 +58,14 @@ export = function register(RED: NodeAPI): void {
         node.graph = new TwinGraph(models.registry.model, options);
         node.error(`twin-graph: the saved twins could not be restored (${(err as Error).message}); they were kept in ${aside} and the graph starts empty`);
       }
+      // At deploy, not when the first values arrive (config nodes start before the nodes that feed them).
+      node.graph.prepare();
       node.models = models;
       // New model versions: rebuild over the larger model set, keeping every twin.
       const onModels = (model: NonNullable<DtdlModelNode['registry']['model']>) => {
         if (!node.graph) return;
         node.graph = TwinGraph.restore(model, node.graph.snapshot(), options);
+        node.graph.prepare();
         node.emit('graph');
       };
       models.registry.on('change', onModels);

@@ -242,6 +242,26 @@ let lastInterface: string | undefined;
 let lastName: string | undefined;
 let lastEntry: Entry | undefined;
 
+function validatorsOf(model: ModelSet): ModelValidators {
+  if (model === lastModel) return lastCache as ModelValidators;
+  let found = caches.get(model);
+  if (!found) caches.set(model, (found = new ModelValidators(model)));
+  lastModel = model;
+  lastCache = found;
+  lastEntry = undefined;
+  return found;
+}
+
+/**
+ * Compiles the validators of these named targets now, so that the first values to arrive do not
+ * pay for it (thousands of contents take a noticeable fraction of a second). Unknown targets are
+ * left for validateInstance to explain.
+ */
+export function prepareValidators(model: ModelSet, targets: Iterable<{ interface: string; name: string }>): void {
+  const cache = validatorsOf(model);
+  for (const target of targets) cache.entryForName(target.interface, target.name);
+}
+
 /**
  * Validates `value` against a target of `model`:
  * - `{ interface, name }`: a Telemetry or Property by name (inherited ones too), a path into a
@@ -253,16 +273,7 @@ let lastEntry: Entry | undefined;
  * JSON pointer into `value`. A successful result is a shared frozen object.
  */
 export function validateInstance(model: ModelSet, target: ValidationTarget, value: unknown): ValidationResult {
-  let cache: ModelValidators;
-  if (model === lastModel) cache = lastCache as ModelValidators;
-  else {
-    let found = caches.get(model);
-    if (!found) caches.set(model, (found = new ModelValidators(model)));
-    cache = found;
-    lastModel = model;
-    lastCache = found;
-    lastEntry = undefined;
-  }
+  const cache = validatorsOf(model);
   let entry: Entry | ValidationResult;
   if (typeof target === 'string') entry = cache.entryForId(target);
   else {

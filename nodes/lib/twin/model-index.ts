@@ -2,6 +2,7 @@
 // validation target object (reused, so validateInstance hits its cache), JSON pointers, and limits.
 
 import type { CommandInfo, InterfaceInfo, ModelSet, PropertyInfo, RelationshipInfo, ResolvedContent, Schema, TelemetryInfo, ValidationTarget } from '../dtdl';
+import { prepareValidators } from '../dtdl';
 import { TwinError } from './errors';
 import { pointer } from './patch';
 
@@ -98,6 +99,16 @@ export class ModelIndex {
     this.telemetryPaths = telemetry;
     this.propertyPaths = properties;
     this.slots = new Map([...telemetry, ...properties].map((path, i) => [path, i]));
+  }
+
+  /** Builds the entry and compiles the validator of every Telemetry and Property now rather than on first use. */
+  prepare(): void {
+    const targets: { interface: string; name: string }[] = [];
+    for (const path of [...this.telemetryPaths, ...this.propertyPaths]) {
+      const target = this.entry(path).target;
+      if (typeof target !== 'string') targets.push(target);
+    }
+    prepareValidators(this.models, targets);
   }
 
   /** The entry for a path, or a TwinError naming what is wrong with it. */

@@ -37,7 +37,7 @@ export function setMember(target: Record<string, unknown>, key: string, value: u
 
 /** Deep copy of a JSON value (faster than structuredClone for the small objects of a twin). */
 export function cloneJson<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return (value === 0 ? 0 : value) as T;
   if (Array.isArray(value)) {
     const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i]);

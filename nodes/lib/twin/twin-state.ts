@@ -86,7 +86,9 @@ export class TwinRecord {
 
 /** A value the graph keeps: copied unless its schema is primitive. */
 export function own(entry: ContentEntry, value: unknown): unknown {
-  return entry.primitive ? value : cloneJson(value);
+  // JSON has no -0: the twin keeps what its events and snapshots can carry (0), also inside objects.
+  if (entry.primitive) return value === 0 ? 0 : value;
+  return cloneJson(value);
 }
 
 /** The object holding an entry's value: the twin document or one of its Components. */

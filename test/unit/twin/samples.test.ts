@@ -211,3 +211,42 @@ describe('applySample and applySamples', () => {
     assert.equal(graph.getModel('cnc-1'), CNC);
   });
 });
+
+describe('prepare', () => {
+  test('readies every model at deploy without changing the graph, and a prepared graph judges samples exactly as before', () => {
+    const { graph } = newGraph();
+    const { graph: unprepared } = newGraph();
+    const empty = JSON.stringify(graph.snapshot());
+    graph.prepare();
+    graph.prepare('dtmi:test:NotInTheSet;1');
+    assert.equal(JSON.stringify(graph.snapshot()), empty, 'preparing creates no twin and changes no state');
+    for (const g of [graph, unprepared]) addMachine(g);
+    const samples = [
+      { path: 'spindle/speed', value: 9000 },
+      { path: 'spindle/speed', value: 'fast' },
+      { path: 'coolant/temperature', value: 21.5 },
+      { path: 'nowhere', value: 1 },
+    ];
+    const outcome = (g: typeof graph) => samples.map((s) => {
+      try {
+        return g.applySample('cnc-1', s).path;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    });
+    assert.deepEqual(outcome(graph), outcome(unprepared));
+    assert.match(outcome(graph)[1]!, /spindle\/speed: "fast" is not a double/);
+  });
+});
+
+describe('negative zero', () => {
+  test('is kept as 0, which JSON can carry, in the twin, its events and their patches', () => {
+    const { graph } = newGraph();
+    addMachine(graph);
+    const telemetry = graph.recordTelemetry('cnc-1', 'spindle/speed', -0);
+    const property = graph.applySample('cnc-1', { path: 'spindle/maxSpeed', value: -0 });
+    for (const event of [telemetry, property]) assert.deepEqual(JSON.parse(JSON.stringify(event)), event, 'events are plain JSON');
+    assert.ok(Object.is(graph.getTwin('cnc-1')?.$telemetry['spindle/speed']?.value, 0));
+    assert.ok(Object.is((graph.getTwin('cnc-1')?.spindle as Record<string, unknown>).maxSpeed, 0));
+  });
+});

@@ -150,6 +150,8 @@ const CONTRIB_TO_TWIN: Record<string, unknown> = {
   name: 'to the twin',
   func: [
     "const dataValue = msg.payload || {};",
+    "// OpcUa-Client also sends messages that hold no value (the subscription's own): not for the twin.",
+    "if (!dataValue.value) return null;",
     "const stamp = dataValue.sourceTimestamp;",
     "return {",
     "  topic: String(msg.topic).slice(String(msg.topic).lastIndexOf('.') + 1),",

@@ -11,7 +11,7 @@
 // Environment (seconds): TWINFLOW_BENCH_OPCUA_WINDOW (measurement window, default 20),
 // TWINFLOW_BENCH_OPCUA_WARMUP (after set-up, default 5), TWINFLOW_BENCH_OPCUA_SETUP_TIMEOUT
 // (default 120); TWINFLOW_BENCH_OPCUA_SETUP_RUNS (runs per row whose median set-up is reported,
-// default 3); TWINFLOW_BENCH_OPCUA_QUICK=1 makes those 3, 1, 30 and 1 (a run of about two minutes);
+// default 5); TWINFLOW_BENCH_OPCUA_QUICK=1 makes those 3, 1, 30 and 1 (a run of about two minutes);
 // TWINFLOW_BENCH_OPCUA_CONFIGS and TWINFLOW_BENCH_OPCUA_ROWS (comma-separated ids; default the
 // first two configurations and every row); TWINFLOW_BENCH_OPCUA_OUT (default
 // bench/results/opcua.json); TWINFLOW_BENCH_OPCUA_CPU_PROF=<dir> writes V8 CPU profiles of
@@ -399,7 +399,7 @@ async function main(): Promise<void> {
   const windowSeconds = envNumber('TWINFLOW_BENCH_OPCUA_WINDOW', quick ? 3 : 20);
   const warmupSeconds = envNumber('TWINFLOW_BENCH_OPCUA_WARMUP', quick ? 1 : 5);
   const setupTimeoutSeconds = envNumber('TWINFLOW_BENCH_OPCUA_SETUP_TIMEOUT', quick ? 30 : 120);
-  const setupRuns = Math.round(envNumber('TWINFLOW_BENCH_OPCUA_SETUP_RUNS', quick ? 1 : 3));
+  const setupRuns = Math.round(envNumber('TWINFLOW_BENCH_OPCUA_SETUP_RUNS', quick ? 1 : 5));
   const configIds = envList('TWINFLOW_BENCH_OPCUA_CONFIGS', CONFIGS.map((c) => c.id), DEFAULT_CONFIGS);
   const rowIds = envList('TWINFLOW_BENCH_OPCUA_ROWS', ROWS.map((r) => r.id));
   const outFile = process.env.TWINFLOW_BENCH_OPCUA_OUT || path.join(root, 'bench', 'results', 'opcua.json');

@@ -149,9 +149,10 @@ const MAX_MONITORED_ITEMS_PER_CALL = 'ns=0;i=11714';
  * Publish requests kept at the server: node-opcua keeps 5, but a server sends at most so many
  * notifications per response (node-opcua's server: 1,000), so 10,000 changes in one cycle take
  * 10 responses, and with 5 requests the server waits for the client to send more, i.e. for its
- * event loop to be free. One request per 500 monitored items (both ways around the usual limits)
- * lets the server send a whole cycle at once; capped well under servers' queue limits (node-opcua:
- * 100), and a server that refuses more makes node-opcua lower its own count.
+ * event loop to be free. One request per 500 monitored items (half that limit, so servers with a
+ * lower one are covered too) lets the server send a whole cycle at once. Capped well under servers'
+ * queue limits (node-opcua: 100); a server that refuses more makes node-opcua lower its own count.
+ * The count only grows: node-opcua sends one request for each response, so it stays where it is.
  */
 const PUBLISH_REQUESTS_MIN = 5;
 const PUBLISH_REQUESTS_MAX = 40;

@@ -191,10 +191,10 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
     for (const sample of samplesOf(msg.payload)) {
       try {
         events.push(graph.applySample(twin.id, sample, actor));
-        const done: Msg = { topic: sample.path, payload: sample.value };
-        if (sample.sourceTime !== undefined) done.sourceTime = sample.sourceTime;
-        done.quality = sample.quality ?? 'good';
-        accepted.push(done);
+        const kept: Msg = { topic: sample.path, payload: sample.value };
+        if (sample.sourceTime !== undefined) kept.sourceTime = sample.sourceTime;
+        kept.quality = sample.quality ?? 'good';
+        accepted.push(kept);
       } catch (err) {
         rejected.push({ topic: sample.path, payload: sample.value, error: errorInfo(err) });
       }

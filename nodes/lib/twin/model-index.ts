@@ -1,8 +1,7 @@
 // Per-Interface lookups the hot path needs, resolved once: for each DTDL path its kind, the
 // validation target object (reused, so validateInstance hits its cache), JSON pointers, and limits.
 
-import type { CommandInfo, InterfaceInfo, ModelSet, PropertyInfo, RelationshipInfo, ResolvedContent, Schema, TelemetryInfo, ValidationTarget } from '../dtdl';
-import { prepareValidators } from '../dtdl';
+import { prepareValidators, type CommandInfo, type InterfaceInfo, type ModelSet, type PropertyInfo, type RelationshipInfo, type ResolvedContent, type Schema, type TelemetryInfo, type ValidationTarget } from '../dtdl';
 import { TwinError } from './errors';
 import { pointer } from './patch';
 

@@ -15,7 +15,7 @@ export interface BenchItems {
 }
 
 export function benchNodeId(index: number): string {
-  return `ns=1;s=Bench.Tag${String(index).padStart(5, '0')}`;
+  return `ns=1;s=Bench.${benchTagName(index)}`;
 }
 
 // Nodes on a tab carry x and y: without them Node-RED takes a node for a config node.
@@ -57,12 +57,13 @@ function twinStage(count: number, next: string): { entry: string; nodes: Record<
   };
 }
 
+/** One of Twinflow's nodes, built into dist/, with its editor HTML. */
+function twinflowNodeFile(root: string, name: string): NodeFile {
+  return { name, module: path.join(root, 'dist', 'nodes', name, `${name}.js`), htmlFile: path.join(root, 'nodes', name, `${name}.html`) };
+}
+
 function twinNodeFiles(root: string): NodeFile[] {
-  return ['dtdl-model', 'twin-graph', 'twin'].map((name) => ({
-    name,
-    module: path.join(root, 'dist', 'nodes', name, `${name}.js`),
-    htmlFile: path.join(root, 'nodes', name, `${name}.html`),
-  }));
+  return ['dtdl-model', 'twin-graph', 'twin'].map((name) => twinflowNodeFile(root, name));
 }
 
 /** The twin, then the sink that measures what reached it; returns the entry node's id. */
@@ -84,12 +85,7 @@ function sinkNodeFile(root: string): NodeFile {
 // ---- Twinflow ---------------------------------------------------------------------------------
 
 export function twinflowNodeFiles(root: string): NodeFile[] {
-  const node = (name: string): NodeFile => ({
-    name,
-    module: path.join(root, 'dist', 'nodes', name, `${name}.js`),
-    htmlFile: path.join(root, 'nodes', name, `${name}.html`),
-  });
-  return [node('opcua-endpoint'), node('opcua-in'), ...twinNodeFiles(root), sinkNodeFile(root)];
+  return [twinflowNodeFile(root, 'opcua-endpoint'), twinflowNodeFile(root, 'opcua-in'), ...twinNodeFiles(root), sinkNodeFile(root)];
 }
 
 /** One opcua-in node with every item in its item list, as the dialog's CSV import would make it. */
@@ -155,7 +151,7 @@ const CONTRIB_TO_TWIN: Record<string, unknown> = {
     "const stamp = dataValue.sourceTimestamp;",
     "return {",
     "  topic: String(msg.topic).slice(String(msg.topic).lastIndexOf('.') + 1),",
-    "  payload: dataValue.value ? dataValue.value.value : undefined,",
+    "  payload: dataValue.value.value,",
     "  sourceTime: stamp ? new Date(stamp).getTime() : undefined,",
     "};",
   ].join('\n'),

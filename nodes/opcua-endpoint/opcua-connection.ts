@@ -39,6 +39,7 @@ import {
 import { toVariant, type TargetType } from '../opcua-out/coerce';
 import { type ItemSpec, qualityOf } from './opcua-items';
 import type { Quality } from '../lib/messages';
+import { jsonEqual } from '../lib/twin/patch';
 
 export type SecurityModeName = 'None' | 'Sign' | 'SignAndEncrypt';
 export type SecurityPolicyName = 'None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss';
@@ -526,7 +527,7 @@ export class OpcuaConnection extends EventEmitter {
     const value = plainValue(dataValue.value);
     // After a repair the server sends each item's current value again: skip it when it is the one we delivered.
     const last = registration.lastDelivered[index];
-    if (last !== undefined && sourceTime !== undefined && last.sourceTime === sourceTime && last.statusCode === statusCode && sameValue(last.value, value)) return;
+    if (last !== undefined && sourceTime !== undefined && last.sourceTime === sourceTime && last.statusCode === statusCode && (Object.is(last.value, value) || jsonEqual(last.value, value))) return;
     this.#valuesReceived++;
     this.#lastDataAt = Date.now();
     // Built field by field: this runs for every value the server sends.
@@ -869,13 +870,6 @@ async function resolveNodeIds(session: ClientSession, items: ItemSpec[]): Promis
       : { error: `browse path ${items[itemIndex]!.browsePath} does not resolve: ${result.statusCode.name}` };
   });
   return out;
-}
-
-/** Whether two delivered values are the same: primitives by identity, anything else by its JSON. */
-function sameValue(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** A JSON-friendly JavaScript value for a Variant: numbers, strings, booleans, ISO dates, plain arrays. */

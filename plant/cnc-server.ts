@@ -198,6 +198,21 @@ interface Publication {
   silent?: boolean;
 }
 
+/**
+ * A bench tag's DataValue, filled field by field: the option-checking constructors of Variant and
+ * DataValue cost ten times more, which matters at 100,000 values a second.
+ */
+function benchDataValue(value: number, sourceTimestamp: Date, serverTimestamp: Date): DataValue {
+  const variant = new Variant();
+  variant.dataType = DataType.Double;
+  variant.value = value;
+  const dataValue = new DataValue();
+  dataValue.value = variant;
+  dataValue.sourceTimestamp = sourceTimestamp;
+  dataValue.serverTimestamp = serverTimestamp;
+  return dataValue;
+}
+
 class CncOpcUaServer implements CncServer {
   readonly model: CncModel;
   readonly pkiDir: string;
@@ -215,7 +230,8 @@ class CncOpcUaServer implements CncServer {
   private benchVariables: UAVariable[] = [];
   /** whether bench tags can be stored directly (see publishBench) */
   private benchDirect = false;
-  private benchTicks = 0;
+  /** the stamps of the last millisecond in which bench tags were sampled (see sampleBench) */
+  private sampleStamps = { wallMs: Number.NaN, source: new Date(0), server: new Date(0) };
   private simulation: { activeFaults: UAVariable; timeScale: UAVariable; simulatedTime: UAVariable } | null = null;
   /** wall-clock time at simulated time 0: when the server began serving */
   private startWallMs = Date.now();
@@ -481,8 +497,9 @@ class CncOpcUaServer implements CncServer {
         });
         this.benchVariables.push(variable);
       }
-      const probe = this.benchVariables[0] as unknown as { $dataValue?: unknown };
-      this.benchDirect = probe.$dataValue instanceof DataValue;
+      const probe = this.benchVariables[0] as unknown as { $dataValue?: unknown; readValueAsync?: unknown };
+      this.benchDirect = probe.$dataValue instanceof DataValue && typeof probe.readValueAsync === 'function';
+      if (this.benchDirect) this.benchVariables.forEach((variable, index) => this.answerBenchSampling(variable, index));
     }
   }
 
@@ -570,7 +587,6 @@ class CncOpcUaServer implements CncServer {
     const realSeconds = Math.min(Math.max(now - this.lastTickWallMs, 0), 10 * this.tickMs) / 1000;
     this.lastTickWallMs = now;
     this.model.step(realSeconds * this.scale);
-    this.benchTicks++;
     this.publish();
     this.publishBench(this.simulatedTime());
   }
@@ -613,33 +629,62 @@ class CncOpcUaServer implements CncServer {
    * change event), a third to a half of a core for 10,000 tags at 100 ms before any client
    * connects. So the stored DataValue is replaced directly, as node-opcua itself does for
    * variables bound to a synchronous getter, and the change event is raised only for tags that
-   * have listeners (monitored with samplingInterval 0); sampled monitored items read the stored
-   * value. Variant and DataValue are filled field by field: their option-checking constructors
-   * cost ten times more. If a node-opcua release drops the $dataValue field, the public path is
-   * used instead.
+   * have listeners (monitored with samplingInterval 0). If a node-opcua release drops the
+   * $dataValue field, the public path is used instead.
    */
   private publishBench(stamp: Date): void {
-    const tick = this.benchTicks;
     const variables = this.benchVariables;
     const serverStamp = new Date();
+    const simulatedMs = stamp.getTime();
     for (let i = 0; i < variables.length; i++) {
-      const value = (i % 100) + ((tick + i) % 600) / 6;
+      const value = this.benchValue(i, simulatedMs);
       if (!this.benchDirect) {
         variables[i].setValueFromSource(new Variant({ dataType: DataType.Double, value }), StatusCodes.Good, stamp);
         continue;
       }
-      const variant = new Variant();
-      variant.dataType = DataType.Double;
-      variant.value = value;
-      const dataValue = new DataValue();
-      dataValue.value = variant;
-      dataValue.sourceTimestamp = stamp;
-      dataValue.serverTimestamp = serverStamp;
+      const dataValue = benchDataValue(value, stamp, serverStamp);
       const variable = variables[i];
       (variable as unknown as { $dataValue: DataValue }).$dataValue = dataValue;
       // What setValueFromSource would tell exception-based monitored items, when there are any.
       if (variable.listenerCount('value_changed') > 0) variable.emit('value_changed', dataValue);
     }
+  }
+
+  /** The bench signal: tag i's sawtooth, moving by one step per tick, at a simulated instant. */
+  private benchValue(index: number, simulatedMs: number): number {
+    return (index % 100) + ((simulatedMs / this.tickMs + index) % 600) / 6;
+  }
+
+  /**
+   * Sampled monitored items (samplingInterval above 0) read through readValueAsync. A bench tag
+   * answers that read as a device answers a sampling read: with the signal's value at that
+   * instant, stamped with that instant. Served from the last tick instead, a sample would carry
+   * a value that had waited for node-opcua's sampling timer, whose phase against the tick is set
+   * by chance when the first item is created (0 to 100 ms at a 100 ms tick, fixed for the run):
+   * that wait, not the client, would then dominate a client benchmark's latency. Skips
+   * node-opcua's per-read permission checks, which bench tags (readable by all) do not need.
+   */
+  private answerBenchSampling(variable: UAVariable, index: number): void {
+    const holder = variable as unknown as { $dataValue: DataValue; readValueAsync: unknown };
+    holder.readValueAsync = (_context: unknown, callback?: (err: Error | null, dataValue: DataValue) => void) => {
+      const dataValue = this.sampleBench(index);
+      holder.$dataValue = dataValue;
+      if (callback === undefined) return Promise.resolve(dataValue);
+      callback(null, dataValue);
+      return undefined;
+    };
+  }
+
+  private sampleBench(index: number): DataValue {
+    const wallMs = Date.now();
+    const stamps = this.sampleStamps;
+    // One pair of Dates per millisecond: a sampling round reads thousands of tags at once.
+    if (wallMs !== stamps.wallMs) {
+      const simulatedMs = this.simulatedTime().getTime() + Math.max(wallMs - this.lastTickWallMs, 0) * this.scale;
+      this.sampleStamps = { wallMs, source: new Date(simulatedMs), server: new Date(wallMs) };
+    }
+    const { source, server } = this.sampleStamps;
+    return benchDataValue(this.benchValue(index, source.getTime()), source, server);
   }
 
   // ---- Control --------------------------------------------------------------------------------

@@ -472,6 +472,49 @@ describe('CNC server: trust and anonymous access', () => {
   });
 });
 
+describe('CNC server: sampled bench tags', () => {
+  test('a sampled bench tag is read at the sampling instant, not served from the last tick', async () => {
+    // Ticks 2 s apart, sampling every 100 ms: served from the tick, each sample would carry the
+    // tick's value and stamp, and a change would arrive only every 2 s.
+    const server = await startCncServer({ pkiDir: tempDir('twinflow-plant-pki-'), benchTags: 3, tickMs: 2000 });
+    const connection = await connect(server.endpointUrl);
+    try {
+      const subscription = ClientSubscription.create(connection.session, {
+        requestedPublishingInterval: 100,
+        requestedMaxKeepAliveCount: 10,
+        requestedLifetimeCount: 100,
+        publishingEnabled: true,
+      });
+      const samples: { value: number; sourceMs: number }[] = [];
+      const item = ClientMonitoredItem.create(
+        subscription,
+        { nodeId: id('Bench.Tag00002'), attributeId: AttributeIds.Value },
+        { samplingInterval: 100, queueSize: 10, discardOldest: true },
+        TimestampsToReturn.Both,
+      );
+      item.on('changed', (dataValue: DataValue) => {
+        samples.push({ value: dataValue.value.value as number, sourceMs: dataValue.sourceTimestamp?.getTime() ?? Number.NaN });
+      });
+      await eventually('ten samples', async () => samples.length, (n) => n >= 10);
+      await subscription.terminate();
+      const values = new Set(samples.map((sample) => sample.value));
+      const stamps = new Set(samples.map((sample) => sample.sourceMs));
+      assert.ok(values.size >= 9, `distinct values: ${[...values].join(', ')}`);
+      assert.ok(stamps.size >= 9, `distinct source timestamps: ${stamps.size}`);
+      // Stamped when sampled: consecutive samples about 100 ms apart, not a tick (2 s) apart.
+      const gaps = samples.slice(1).map((sample, i) => sample.sourceMs - samples[i].sourceMs).sort((a, b) => a - b);
+      assert.ok(gaps[Math.floor(gaps.length / 2)] < 500, `median gap between source timestamps: ${gaps[Math.floor(gaps.length / 2)]} ms`);
+      // The Read service keeps answering with the latest value.
+      const read = await connection.session.read({ nodeId: id('Bench.Tag00002'), attributeId: AttributeIds.Value });
+      assert.equal(read.statusCode.name, 'Good');
+      assert.ok((read.sourceTimestamp?.getTime() ?? 0) >= Math.max(...stamps) - 2000);
+    } finally {
+      await connection.close();
+      await server.stop();
+    }
+  });
+});
+
 describe('CNC server: clean stop', () => {
   test('a process that starts the server, serves a client and stops it exits by itself', async () => {
     const pkiDir = tempDir('twinflow-plant-pki-');

@@ -1,6 +1,7 @@
 // The simulated CNC machine served over real OPC UA (node-opcua). One timer advances the model and
 // publishes every machine value with setValueFromSource, stamped with the simulated clock, so
-// monitored items are notified on change. Bench tags take a cheaper path (see publishBench).
+// monitored items are notified on change. Bench tags take a cheaper path (see publishBench) and
+// are read afresh when sampled (see answerBenchSampling).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';

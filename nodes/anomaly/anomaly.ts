@@ -144,8 +144,7 @@ export = function register(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       if (timer) clearInterval(timer);
       timer = undefined;
-      store?.close();
-      done();
+      void (store?.close() ?? Promise.resolve()).then(() => done());
     });
   }
 

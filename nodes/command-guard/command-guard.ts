@@ -225,8 +225,8 @@ export = function register(RED: NodeAPI): void {
       if (timer) clearInterval(timer);
       for (const list of ramps.values()) for (const t of list) clearTimeout(t);
       ramps.clear();
-      store?.close();
-      void (audit?.close() ?? Promise.resolve()).catch(() => undefined).then(() => done());
+      const saved = store?.close() ?? Promise.resolve();
+      void Promise.all([saved, (audit?.close() ?? Promise.resolve()).catch(() => undefined)]).then(() => done());
     });
   }
 

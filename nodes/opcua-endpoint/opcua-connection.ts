@@ -875,26 +875,29 @@ async function resolveNodeIds(session: ClientSession, items: ItemSpec[]): Promis
 /** A JSON-friendly JavaScript value for a Variant: numbers, strings, booleans, ISO dates, plain arrays. */
 export function plainValue(variant: Variant | null | undefined): unknown {
   if (!variant) return null;
-  const convert = (v: unknown): unknown => {
-    if (v === null || v === undefined) return null;
-    if (v instanceof Date) return v.toISOString();
-    // node-opcua carries 64-bit integers as [high, low] words.
-    const is64 = variant.dataType === DataType.Int64 || variant.dataType === DataType.UInt64;
-    if (is64 && Array.isArray(v) && v.length === 2 && typeof v[0] === 'number') return v[0] * 2 ** 32 + (v[1] as number);
-    if (typeof v === 'object') {
-      const o = v as { text?: unknown; name?: unknown; toJSON?: () => unknown; toString(): string };
-      if (Buffer.isBuffer(v)) return v;
-      if ('text' in o && 'locale' in o) return o.text ?? null;
-      if (typeof o.toJSON === 'function') return o.toJSON();
-    }
-    return v;
-  };
   const value = variant.value as unknown;
+  // The common case first, without a call: this runs for every value the server sends.
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return value;
+  const is64 = variant.dataType === DataType.Int64 || variant.dataType === DataType.UInt64;
   if (variant.arrayType === VariantArrayType.Array || variant.arrayType === VariantArrayType.Matrix) {
     if (ArrayBuffer.isView(value) && !Buffer.isBuffer(value)) return Array.from(value as unknown as ArrayLike<number>);
-    if (Array.isArray(value)) return value.map(convert);
+    if (Array.isArray(value)) return value.map((element) => plainScalar(element, is64));
   }
-  return convert(value);
+  return plainScalar(value, is64);
+}
+
+function plainScalar(v: unknown, is64: boolean): unknown {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  // node-opcua carries 64-bit integers as [high, low] words.
+  if (is64 && Array.isArray(v) && v.length === 2 && typeof v[0] === 'number') return v[0] * 2 ** 32 + (v[1] as number);
+  if (typeof v === 'object') {
+    const o = v as { text?: unknown; name?: unknown; toJSON?: () => unknown; toString(): string };
+    if (Buffer.isBuffer(v)) return v;
+    if ('text' in o && 'locale' in o) return o.text ?? null;
+    if (typeof o.toJSON === 'function') return o.toJSON();
+  }
+  return v;
 }
 
 function dataTypeName(nodeId: string): string {

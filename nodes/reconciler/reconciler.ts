@@ -103,8 +103,7 @@ export = function register(RED: NodeAPI): void {
       if (loop) clearInterval(loop);
       if (resume) clearTimeout(resume);
       loop = resume = undefined;
-      store?.close();
-      done();
+      void (store?.close() ?? Promise.resolve()).then(() => done());
     });
   }
 

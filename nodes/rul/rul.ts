@@ -131,8 +131,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      store?.close();
-      done();
+      void (store?.close() ?? Promise.resolve()).then(() => done());
     });
   }
 

@@ -132,14 +132,14 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (done: () => void) => {
       if (staleTimer) clearInterval(staleTimer);
-      store?.close();
+      const saved = store?.close() ?? Promise.resolve();
       try {
         node.eventLog?.close();
       } catch (err) {
         node.error(`twin-graph: event log: ${(err as Error).message}`);
       }
       node.eventLog = undefined;
-      done();
+      void saved.then(() => done());
     });
   }
 

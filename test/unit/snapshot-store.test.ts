@@ -1,0 +1,127 @@
+// The snapshot store: urgent writes land at once, delayed writes land off the event loop, and the
+// file never goes back in time, whichever write finishes last.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SnapshotStore } from '../../nodes/lib/snapshot-store';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'twinflow-snapshot-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const read = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+
+async function until(what: string, check: () => boolean, deadlineMs = 10000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!check()) {
+    if (Date.now() > end) assert.fail(`${what}: not within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('snapshot store', () => {
+  test('an urgent change is on disk before changed() returns', () => {
+    const file = path.join(tempDir(), 'state.json');
+    let state = { n: 1 };
+    const store = new SnapshotStore(file, () => state, (err) => assert.fail(err));
+    store.changed(true);
+    assert.deepEqual(read(file), { n: 1 });
+    state = { n: 2 };
+    store.changed(true);
+    assert.deepEqual(read(file), { n: 2 });
+  });
+
+  test('a delayed change lands after the delay, written in the background, and leaves no temporary file', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'state.json');
+    let state = { n: 1 };
+    const store = new SnapshotStore(file, () => state, (err) => assert.fail(err), 20);
+    store.changed(false);
+    assert.deepEqual(readdirSync(dir), [], 'nothing is written before the delay');
+    state = { n: 2 };
+    store.changed(false);
+    await until('the delayed write', () => readdirSync(dir).includes('state.json'));
+    await store.idle();
+    assert.deepEqual(read(file), { n: 2 }, 'the snapshot is taken when the delay ends');
+    assert.deepEqual(readdirSync(dir), ['state.json']);
+    await store.close();
+  });
+
+  test('a delayed write that finishes after a newer urgent write does not replace it', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'state.json');
+    let state: { n: number; pad?: string } = { n: 1 };
+    let snapshots = 0;
+    const store = new SnapshotStore(file, () => {
+      snapshots++;
+      return state;
+    }, (err) => assert.fail(err), 5);
+    // A big snapshot, so that its background write is still in flight when the urgent one runs.
+    state = { n: 1, pad: 'x'.repeat(8_000_000) };
+    store.changed(false);
+    await until('the delayed snapshot to be taken', () => snapshots === 1);
+    state = { n: 2 };
+    store.changed(true);
+    assert.deepEqual(read(file), { n: 2 });
+    await store.idle();
+    assert.deepEqual(read(file), { n: 2 }, 'the older background write was dropped');
+    assert.deepEqual(readdirSync(dir), ['state.json']);
+    await store.close();
+  });
+
+  test('close writes what is left at once and supersedes a delayed write in flight', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'state.json');
+    let state: { n: number; pad?: string } = { n: 1, pad: 'x'.repeat(8_000_000) };
+    let snapshots = 0;
+    const first = new SnapshotStore(file, () => {
+      snapshots++;
+      return state;
+    }, (err) => assert.fail(err), 5);
+    first.changed(false);
+    await until('the delayed snapshot to be taken', () => snapshots === 1);
+    state = { n: 2 };
+    first.changed(false);
+    const closing = first.close();
+    assert.deepEqual(read(file), { n: 2 }, 'written before close returns');
+    await closing;
+    assert.deepEqual(read(file), { n: 2 });
+    assert.deepEqual(readdirSync(dir), ['state.json']);
+    first.changed(true);
+    assert.deepEqual(read(file), { n: 2 }, 'a closed store takes no more changes');
+  });
+
+  test('a delayed write that fails is reported, then retried with the latest state', async () => {
+    const dir = tempDir();
+    // The folder of the file is a file: every write fails until it is removed.
+    const blocker = path.join(dir, 'sub');
+    writeFileSync(blocker, 'not a folder');
+    const file = path.join(blocker, 'state.json');
+    let state = { n: 1 };
+    const errors: string[] = [];
+    const store = new SnapshotStore(file, () => state, (err) => errors.push(err.message), 5);
+    store.changed(false);
+    await until('the failure to be reported', () => errors.length > 0);
+    assert.match(errors[0]!, /ENOTDIR|EEXIST/);
+    rmSync(blocker);
+    mkdirSync(blocker);
+    state = { n: 3 };
+    await until('the retry to land', () => {
+      try {
+        return (read(file) as { n: number }).n === 3;
+      } catch {
+        return false;
+      }
+    });
+    await store.close();
+    assert.deepEqual(readdirSync(blocker), ['state.json']);
+  });
+});

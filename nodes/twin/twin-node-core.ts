@@ -58,21 +58,16 @@ export function targetTwin(graph: TwinGraph, msg: Msg, settings: TwinNodeSetting
   return { id, model };
 }
 
-type BatchSample = { path: string; value: unknown; sourceTime?: number; quality?: 'good' | 'uncertain' | 'bad' };
+type BatchSample = { topic: string; payload: unknown; sourceTime?: number; quality?: 'good' | 'uncertain' | 'bad' };
 
+/** The samples of a batch, each checked for the name it is for before any is applied. */
 function samplesOf(payload: unknown): BatchSample[] {
   if (!Array.isArray(payload)) fail('input-invalid', 'payload: a batch (topic "samples") holds an array of samples { topic, payload, sourceTime, quality }');
-  // Built field by field: a batch can hold every value of thousands of tags.
-  const samples = new Array<BatchSample>(payload.length);
   for (let i = 0; i < payload.length; i++) {
     const s = payload[i] as Msg;
     if (typeof s !== 'object' || s === null || typeof s.topic !== 'string') fail('input-invalid', `payload[${i}].topic: each sample needs the DTDL name it is for`);
-    const sample: BatchSample = { path: s.topic, value: s.payload };
-    if (s.sourceTime !== undefined) sample.sourceTime = s.sourceTime as number;
-    if (s.quality !== undefined) sample.quality = s.quality as 'good';
-    samples[i] = sample;
   }
-  return samples;
+  return payload as BatchSample[];
 }
 
 /** Carries out one message against the graph. Throws (changing nothing) when the message is refused. */
@@ -190,13 +185,13 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
     const rejected: Msg[] = [];
     for (const sample of samplesOf(msg.payload)) {
       try {
-        events.push(graph.applySample(twin.id, sample, actor));
-        const kept: Msg = { topic: sample.path, payload: sample.value };
+        events.push(graph.applySampleParts(twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor));
+        const kept: Msg = { topic: sample.topic, payload: sample.payload };
         if (sample.sourceTime !== undefined) kept.sourceTime = sample.sourceTime;
         kept.quality = sample.quality ?? 'good';
         accepted.push(kept);
       } catch (err) {
-        rejected.push({ topic: sample.path, payload: sample.value, error: errorInfo(err) });
+        rejected.push({ topic: sample.topic, payload: sample.payload, error: errorInfo(err) });
       }
     }
     return {

@@ -48,6 +48,28 @@ describe('recordTelemetry', () => {
     assert.equal(event.sourceTime, undefined);
   });
 
+  test('what a sample hands out (events, reads, copies) is not changed by later samples, nor changes the twin', () => {
+    const { graph } = newGraph();
+    addMachine(graph);
+    const first = graph.recordTelemetry('cnc-1', 'positionX', 1, { sourceTime: 5, quality: 'uncertain' });
+    const copy = graph.getTwin('cnc-1');
+    const second = graph.recordTelemetry('cnc-1', 'positionX', 2, { sourceTime: 6 });
+    const valueOf = (op: unknown) => (op as { value: { value: number; sourceTime?: string; quality: string } }).value;
+    assert.equal(valueOf(first.patch[0]).value, 1);
+    assert.equal(valueOf(first.patch[0]).sourceTime, new Date(5).toISOString());
+    assert.equal(valueOf(first.patch[0]).quality, 'uncertain');
+    assert.equal(copy?.$telemetry.positionX?.value, 1);
+    // A flow that edits an event it was sent must not reach into the twin.
+    valueOf(second.patch[0]).value = 99;
+    assert.equal(graph.read('cnc-1', 'positionX').value, 2);
+    assert.equal(graph.getTwin('cnc-1')?.$telemetry.positionX?.sourceTime, new Date(6).toISOString());
+    // Without a sourceTime the stored sample loses it; with one again it has it again.
+    graph.recordTelemetry('cnc-1', 'positionX', 3);
+    assert.deepEqual(Object.keys(graph.getTwin('cnc-1')?.$telemetry.positionX ?? {}).sort(), ['lastUpdateTime', 'quality', 'value']);
+    graph.recordTelemetry('cnc-1', 'positionX', 4, { sourceTime: 7 });
+    assert.equal(graph.read('cnc-1', 'positionX').sourceTime, new Date(7).toISOString());
+  });
+
   test('versions are gap-free and every event has a new etag', () => {
     const { graph } = newGraph();
     addMachine(graph);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SnapshotStore } from '../../nodes/lib/snapshot-store';
+import { SnapshotStore, stringifyInSlices } from '../../nodes/lib/snapshot-store';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -42,15 +42,17 @@ describe('snapshot store', () => {
   test('a delayed change lands after the delay, written in the background, and leaves no temporary file', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'state.json');
-    let state = { n: 1 };
-    const store = new SnapshotStore(file, () => state, (err) => assert.fail(err), 20);
+    const many = Array.from({ length: 50_000 }, (_, i) => ({ i, at: '2026-12-04T01:00:00.000Z' }));
+    let state = { n: 1, many };
+    // privateCopies: the snapshot is a fresh copy, so it is turned into JSON in slices.
+    const store = new SnapshotStore(file, () => structuredClone(state), (err) => assert.fail(err), { telemetryDelayMs: 20, privateCopies: true });
     store.changed(false);
     assert.deepEqual(readdirSync(dir), [], 'nothing is written before the delay');
-    state = { n: 2 };
+    state = { n: 2, many };
     store.changed(false);
     await until('the delayed write', () => readdirSync(dir).includes('state.json'));
     await store.idle();
-    assert.deepEqual(read(file), { n: 2 }, 'the snapshot is taken when the delay ends');
+    assert.deepEqual(read(file), { n: 2, many }, 'the snapshot is taken when the delay ends');
     assert.deepEqual(readdirSync(dir), ['state.json']);
     await store.close();
   });
@@ -63,7 +65,7 @@ describe('snapshot store', () => {
     const store = new SnapshotStore(file, () => {
       snapshots++;
       return state;
-    }, (err) => assert.fail(err), 5);
+    }, (err) => assert.fail(err), { telemetryDelayMs: 5 });
     // A big snapshot, so that its background write is still in flight when the urgent one runs.
     state = { n: 1, pad: 'x'.repeat(8_000_000) };
     store.changed(false);
@@ -85,7 +87,7 @@ describe('snapshot store', () => {
     const first = new SnapshotStore(file, () => {
       snapshots++;
       return state;
-    }, (err) => assert.fail(err), 5);
+    }, (err) => assert.fail(err), { telemetryDelayMs: 5 });
     first.changed(false);
     await until('the delayed snapshot to be taken', () => snapshots === 1);
     state = { n: 2 };
@@ -107,7 +109,7 @@ describe('snapshot store', () => {
     const file = path.join(blocker, 'state.json');
     let state = { n: 1 };
     const errors: string[] = [];
-    const store = new SnapshotStore(file, () => state, (err) => errors.push(err.message), 5);
+    const store = new SnapshotStore(file, () => state, (err) => errors.push(err.message), { telemetryDelayMs: 5 });
     store.changed(false);
     await until('the failure to be reported', () => errors.length > 0);
     assert.match(errors[0]!, /ENOTDIR|EEXIST/);
@@ -123,5 +125,30 @@ describe('snapshot store', () => {
     });
     await store.close();
     assert.deepEqual(readdirSync(blocker), ['state.json']);
+  });
+
+  test('stringifyInSlices writes what JSON.stringify writes, and gives the event loop back on the way', async () => {
+    const telemetry: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) telemetry[`Tag${i}`] = { value: i / 7, lastUpdateTime: '2026-12-04T01:00:00.000Z', quality: i % 3 === 0 ? 'good' : 'bad', gone: undefined };
+    const values: unknown[] = [
+      null, 0, -0, 1.5, 'text "quoted"', true, [], {}, new Date(0),
+      { twins: [{ version: 3, document: { $dtId: 'a', $telemetry: telemetry, nested: { list: Array.from({ length: 1000 }, (_, i) => (i % 2 ? { i } : undefined)) } } }], relationships: [] },
+      Array.from({ length: 600 }, (_, i) => ({ i, skip: undefined, f: () => i, date: new Date(i) })),
+      { small: { a: 1, b: [1, 2, undefined] }, fn: () => 1 },
+    ];
+    for (const value of values) assert.equal(await stringifyInSlices(value), JSON.stringify(value));
+
+    let turns = 0;
+    let running = true;
+    const count = () => {
+      if (!running) return;
+      turns++;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const text = await stringifyInSlices({ telemetry });
+    running = false;
+    assert.equal(text, JSON.stringify({ telemetry }));
+    assert.ok(turns >= 2, `the event loop turned ${turns} time(s) while 20,000 members were written`);
   });
 });

@@ -10,8 +10,10 @@
 //
 // Environment (seconds): TWINFLOW_BENCH_OPCUA_WINDOW (measurement window, default 20),
 // TWINFLOW_BENCH_OPCUA_WARMUP (after set-up, default 5), TWINFLOW_BENCH_OPCUA_SETUP_TIMEOUT
-// (default 120); TWINFLOW_BENCH_OPCUA_SETUP_RUNS (runs per row whose median set-up is reported,
-// default 5); TWINFLOW_BENCH_OPCUA_QUICK=1 makes those 3, 1, 30 and 1 (a run of about two minutes);
+// (default 120); TWINFLOW_BENCH_OPCUA_SETUP_RUNS (set-up runs per row whose median set-up is
+// reported, default 5); TWINFLOW_BENCH_OPCUA_ROUNDS (measured runs per row, taken in turn across
+// the rows; the row shows the run with the median p99, default 3); TWINFLOW_BENCH_OPCUA_QUICK=1
+// makes those 3, 1, 30, 1 and 1 (a run of about two minutes);
 // TWINFLOW_BENCH_OPCUA_CONFIGS and TWINFLOW_BENCH_OPCUA_ROWS (comma-separated ids; default the
 // first two configurations and every row); TWINFLOW_BENCH_OPCUA_OUT (default
 // bench/results/opcua.json); TWINFLOW_BENCH_OPCUA_CPU_PROF=<dir> writes V8 CPU profiles of
@@ -94,6 +96,8 @@ interface RowResult extends Omit<ClientResult, 'window'> {
   /** set-up of each run (the measured run last); setupMs and setupFromDeployMs are their medians */
   setupRunsMs: (number | null)[];
   setupFromDeployRunsMs: (number | null)[];
+  /** every measured round, in p99 order; the row's window is the median one's */
+  rounds: { valuesPerSecond: number; p50Ms: number; p99Ms: number; cpuPercent: number }[];
 }
 
 interface ClientRun {
@@ -247,18 +251,17 @@ interface RunSettings {
   warmupSeconds: number;
   windowSeconds: number;
   setupTimeoutSeconds: number;
-  setupRuns: number;
 }
 
 /**
- * One row: setupRuns - 1 runs that stop after the set-up, then the measured run; each against a
- * fresh simulator, so every set-up and every window starts from the same server state.
+ * One round of a row: `setupOnlyRuns` runs that stop after the set-up, then one measured run; each
+ * against a fresh simulator, so every set-up and every window starts from the same server state.
  */
-async function runRow(config: BenchConfig, row: { id: RowId; label: string }, settings: RunSettings): Promise<RowResult> {
+async function runRowRound(config: BenchConfig, row: { id: RowId; label: string }, settings: RunSettings, round: number, setupOnlyRuns: number): Promise<ClientRun[]> {
   const runs: ClientRun[] = [];
-  for (let run = 1; run <= settings.setupRuns; run++) {
-    const setupOnly = run < settings.setupRuns;
-    const workDir = path.join(settings.tmp, `${config.id}-${row.id}-${run}`);
+  for (let run = 0; run <= setupOnlyRuns; run++) {
+    const setupOnly = run < setupOnlyRuns;
+    const workDir = path.join(settings.tmp, `${config.id}-${row.id}-${round}-${run}`);
     mkdirSync(workDir, { recursive: true });
     const port = await freePort();
     const server = await startServer({ port, benchTags: config.items, tickMs: config.tickMs, pkiDir: path.join(settings.tmp, 'server-pki') }, settings.env);
@@ -283,19 +286,29 @@ async function runRow(config: BenchConfig, row: { id: RowId; label: string }, se
       await stopChild(server.child);
     }
   }
-  const measured = runs[runs.length - 1]!;
+  return runs;
+}
+
+/**
+ * A row from all its runs: set-up is the median over every run; the rest is the measured run whose
+ * p99 is the median of the rounds' (a real run, not a blend), with every round's figures beside it.
+ */
+function rowResult(row: { id: RowId; label: string }, runs: ClientRun[]): RowResult {
+  const measured = runs.filter((r) => r.result.window !== undefined && r.result.window !== null).sort((a, b) => a.result.window!.p99Ms - b.result.window!.p99Ms);
+  const chosen = measured[Math.floor((measured.length - 1) / 2)]!;
   const setupRunsMs = runs.map((r) => r.result.setupMs);
   const setupFromDeployRunsMs = runs.map((r) => r.result.setupFromDeployMs);
   return {
-    ...measured.result,
-    window: measured.result.window!,
+    ...chosen.result,
+    window: chosen.result.window!,
     label: row.label,
     setupMs: median(setupRunsMs),
     setupFromDeployMs: median(setupFromDeployRunsMs),
     setupRunsMs,
     setupFromDeployRunsMs,
-    serverCpuPercent: measured.serverCpuPercent,
-    serverRssMb: measured.serverRssMb,
+    serverCpuPercent: chosen.serverCpuPercent,
+    serverRssMb: chosen.serverRssMb,
+    rounds: measured.map((r) => ({ valuesPerSecond: r.result.window!.valuesPerSecond, p50Ms: r.result.window!.p50Ms, p99Ms: r.result.window!.p99Ms, cpuPercent: r.result.cpuPercent })),
   };
 }
 
@@ -359,6 +372,10 @@ function printConfig(config: BenchConfig, rows: RowResult[], ratios: Ratios): vo
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(line(header));
   for (const row of table) console.log(line(row));
+  if (rows.some((r) => r.rounds.length > 1)) {
+    console.log('  every round (values/s, p50/p99 ms), in p99 order; the table shows the median one:');
+    for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.rounds.map((x) => `${fmt(x.valuesPerSecond)} ${fmt(x.p50Ms)}/${fmt(x.p99Ms)}`).join(' · ')}`);
+  }
   for (const r of rows) {
     if (r.error) console.log(`  ${r.row}: ${r.error}`);
     for (const w of r.warnings.slice(0, 3)) console.log(`  ${r.row} logged (${w.level}): ${w.text.slice(0, 200)}`);
@@ -400,6 +417,7 @@ async function main(): Promise<void> {
   const warmupSeconds = envNumber('TWINFLOW_BENCH_OPCUA_WARMUP', quick ? 1 : 5);
   const setupTimeoutSeconds = envNumber('TWINFLOW_BENCH_OPCUA_SETUP_TIMEOUT', quick ? 30 : 120);
   const setupRuns = Math.round(envNumber('TWINFLOW_BENCH_OPCUA_SETUP_RUNS', quick ? 1 : 5));
+  const rounds = Math.round(envNumber('TWINFLOW_BENCH_OPCUA_ROUNDS', quick ? 1 : 3));
   const configIds = envList('TWINFLOW_BENCH_OPCUA_CONFIGS', CONFIGS.map((c) => c.id), DEFAULT_CONFIGS);
   const rowIds = envList('TWINFLOW_BENCH_OPCUA_ROWS', ROWS.map((r) => r.id));
   const outFile = process.env.TWINFLOW_BENCH_OPCUA_OUT || path.join(root, 'bench', 'results', 'opcua.json');
@@ -418,15 +436,25 @@ async function main(): Promise<void> {
   const results: { config: BenchConfig; producedPerSecond: number; rows: RowResult[]; ratios: Ratios }[] = [];
   try {
     for (const config of CONFIGS.filter((c) => configIds.includes(c.id as never))) {
-      const rows: RowResult[] = [];
       console.log(`\n${config.id}: ${config.description}`);
-      for (const row of ROWS.filter((r) => rowIds.includes(r.id))) {
-        try {
-          rows.push(await runRow(config, row, { tmp, env, root, contribDir, warmupSeconds, windowSeconds, setupTimeoutSeconds, setupRuns }));
-        } catch (err) {
-          console.log(`  ${row.id}: FAILED: ${(err as Error).message}`);
+      // Rounds go through every row in turn, so a slow spell of the machine falls on all rows alike.
+      const chosenRows = ROWS.filter((r) => rowIds.includes(r.id));
+      const runsOf = new Map<RowId, ClientRun[]>();
+      const failedRows = new Set<RowId>();
+      for (let round = 1; round <= rounds; round++) {
+        for (const row of chosenRows) {
+          if (failedRows.has(row.id)) continue;
+          try {
+            // The extra set-up runs go with the first round: their median is the set-up figure.
+            const runs = await runRowRound(config, row, { tmp, env, root, contribDir, warmupSeconds, windowSeconds, setupTimeoutSeconds }, round, round === 1 ? setupRuns - 1 : 0);
+            runsOf.set(row.id, [...(runsOf.get(row.id) ?? []), ...runs]);
+          } catch (err) {
+            failedRows.add(row.id);
+            console.log(`  ${row.id}: FAILED: ${(err as Error).message}`);
+          }
         }
       }
+      const rows = chosenRows.filter((row) => !failedRows.has(row.id)).map((row) => rowResult(row, runsOf.get(row.id)!));
       const ratios = ratiosOf(config, rows);
       results.push({ config, producedPerSecond: (config.items * 1000) / config.tickMs, rows, ratios });
     }
@@ -449,7 +477,7 @@ async function main(): Promise<void> {
         date,
         machine,
         loadAverage: { start: loadAtStart, end: loadAtEnd },
-        settings: { warmupSeconds, windowSeconds, setupTimeoutSeconds, setupRuns, contribVersion },
+        settings: { warmupSeconds, windowSeconds, setupTimeoutSeconds, setupRuns, rounds, contribVersion },
         targets: TARGETS,
         configs: results,
       },

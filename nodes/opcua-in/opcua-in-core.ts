@@ -12,16 +12,21 @@ export interface NodeStatus {
 }
 
 function sampleOf(change: ItemChange, twin: TwinRef | undefined, item: ItemSpec | undefined): SampleMessage {
-  // Built field by field: this runs for every value of every publish cycle.
+  // Where the value came from, kept apart from fields that output nodes act on (opcua-out's nodeId).
+  const opcua = item?.nodeId ? { statusCode: change.statusCode, nodeId: item.nodeId }
+    : item?.browsePath ? { statusCode: change.statusCode, browsePath: item.browsePath }
+      : { statusCode: change.statusCode };
+  // The usual case as one literal: this runs for every value of every publish cycle, and fields
+  // added one by one would cost a second allocation per sample.
+  if (twin === undefined && change.sourceTime !== undefined && change.serverTime !== undefined) {
+    return { topic: change.name, payload: change.value, sourceTime: change.sourceTime, serverTime: change.serverTime, quality: change.quality, opcua } as SampleMessage;
+  }
   const sample = { topic: change.name, payload: change.value } as SampleMessage;
   if (twin) sample.twin = twin;
   if (change.sourceTime !== undefined) sample.sourceTime = change.sourceTime;
   if (change.serverTime !== undefined) sample.serverTime = change.serverTime;
   sample.quality = change.quality;
-  // Where the value came from, kept apart from fields that output nodes act on (opcua-out's nodeId).
-  sample.opcua = item?.nodeId ? { statusCode: change.statusCode, nodeId: item.nodeId }
-    : item?.browsePath ? { statusCode: change.statusCode, browsePath: item.browsePath }
-      : { statusCode: change.statusCode };
+  sample.opcua = opcua;
   return sample;
 }
 

@@ -122,8 +122,9 @@ export class TwinGraph {
    * Random per graph instance and part of every etag it issues. A graph restored from an older
    * snapshot therefore never reissues an etag of a change the snapshot lacks, so a client holding
    * one cannot pass `ifMatch` by accident; etags stored in restored documents stay as they were.
+   * Kept as the head of every etag, `W/"<epoch>-`.
    */
-  private readonly etagEpoch: string;
+  private readonly etagHead: string;
 
   constructor(models: ModelSet, options: TwinGraphOptions = {}) {
     this.models = models;
@@ -136,7 +137,7 @@ export class TwinGraph {
     this.limitRules = limits.map((r) => ({ ...r }));
     this.staleness = new StalenessWatch(models);
     this.staleness.setRules(options.staleness ?? []);
-    this.etagEpoch = randomUUID().slice(0, 8);
+    this.etagHead = `W/"${randomUUID().slice(0, 8)}-`;
   }
 
   // ---- reading -----------------------------------------------------------------------------------
@@ -645,36 +646,44 @@ export class TwinGraph {
     const now = this.clock();
     const iso = this.nowIso.text(now);
     const sourceIso = sourceTime === undefined ? undefined : this.sourceIso.text(sourceTime);
-    const ops: PatchOperation[] = [];
-    let kind: TwinChangeKind;
     if (entry.kind === 'Telemetry') {
-      applyTelemetry(twin.doc, entry, value, iso, sourceIso, quality, ops);
-      kind = 'telemetry';
-    } else {
-      applyReported(twin.doc, entry, value, iso, sourceIso, ops);
-      kind = 'property';
+      const op = applyTelemetry(twin.doc, entry, value, iso, sourceIso, quality);
+      twin.touch(entry, now);
+      this.nextVersion(twin, now);
+      // The patch as one literal: a pushed-to array would reserve room for 16 operations.
+      return this.event(twin, 'telemetry', [op, etagOperation(twin), lastUpdateOperation(twin)], now, options, entry.path, sourceTime);
     }
+    const ops: PatchOperation[] = [];
+    applyReported(twin.doc, entry, value, iso, sourceIso, ops);
     twin.touch(entry, now);
-    return this.commit(twin, kind, ops, now, options, entry.path, sourceTime);
+    return this.commit(twin, 'property', ops, now, options, entry.path, sourceTime);
   }
 
   private etag(version: number): string {
-    return `W/"${this.etagEpoch}-${version}"`;
+    // The constant head is made once: one etag per sample, and each piece joined costs an allocation.
+    return this.etagHead + version + '"';
   }
 
   /** Moves the twin to its next version: new etag and `$lastUpdateTime`, both appended to the patch. */
   private commit(twin: TwinRecord, kind: TwinChangeKind, ops: PatchOperation[], now: number, options: WriteOptions, path: string | undefined, sourceTime: number | undefined): TwinChangeEvent {
-    const version = twin.version + 1;
-    const etag = this.etag(version);
-    const iso = this.nowIso.text(now);
-    twin.version = version;
-    twin.doc.$etag = etag;
-    twin.doc.$metadata.$lastUpdateTime = iso;
-    ops.push({ op: 'replace', path: '/$etag', value: etag }, { op: 'replace', path: '/$metadata/$lastUpdateTime', value: iso });
+    this.nextVersion(twin, now);
+    ops.push(etagOperation(twin), lastUpdateOperation(twin));
     return this.event(twin, kind, ops, now, options, path, sourceTime);
   }
 
+  /** New version, etag and `$lastUpdateTime`; the patch must say so (etagOperation, lastUpdateOperation). */
+  private nextVersion(twin: TwinRecord, now: number): void {
+    twin.version += 1;
+    twin.doc.$etag = this.etag(twin.version);
+    twin.doc.$metadata.$lastUpdateTime = this.nowIso.text(now);
+  }
+
   private event(twin: TwinRecord, kind: TwinChangeKind, patch: PatchOperation[], now: number, options: WriteOptions, path: string | undefined, sourceTime: number | undefined): TwinChangeEvent {
+    if (path !== undefined && sourceTime !== undefined && options.actor === undefined) {
+      // A sample's event as one literal: it is made for every value, and fields added one by one
+      // would cost a second allocation each time.
+      return { twinId: twin.id, kind, etag: twin.doc.$etag, version: twin.version, time: now, patch, path, sourceTime };
+    }
     const event: TwinChangeEvent = { twinId: twin.id, kind, etag: twin.doc.$etag, version: twin.version, time: now, patch };
     if (path !== undefined) event.path = path;
     if (sourceTime !== undefined) event.sourceTime = sourceTime;
@@ -721,3 +730,11 @@ export class TwinGraph {
 }
 
 export type { TelemetrySample };
+
+function etagOperation(twin: TwinRecord): PatchOperation {
+  return { op: 'replace', path: '/$etag', value: twin.doc.$etag };
+}
+
+function lastUpdateOperation(twin: TwinRecord): PatchOperation {
+  return { op: 'replace', path: '/$metadata/$lastUpdateTime', value: twin.doc.$metadata.$lastUpdateTime };
+}

@@ -122,7 +122,8 @@ export function readMetadata(doc: TwinDocument, entry: ContentEntry): PropertyMe
   return hasOwn.call(meta, entry.name) ? meta[entry.name] : undefined;
 }
 
-export function applyTelemetry(doc: TwinDocument, entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, quality: Quality, ops: PatchOperation[]): void {
+/** Records a telemetry sample and returns the patch operation that says so. */
+export function applyTelemetry(doc: TwinDocument, entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, quality: Quality): PatchOperation {
   const section = doc.$telemetry;
   const stored = hasOwn.call(section, entry.path) ? section[entry.path] : undefined;
   if (stored !== undefined && (sourceIso !== undefined) === (stored.sourceTime !== undefined)) {
@@ -137,7 +138,7 @@ export function applyTelemetry(doc: TwinDocument, entry: ContentEntry, value: un
     section[entry.path] = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
   }
   const copy: TelemetrySample = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
-  ops.push({ op: stored !== undefined ? 'replace' : 'add', path: entry.pointer, value: copy });
+  return { op: stored !== undefined ? 'replace' : 'add', path: entry.pointer, value: copy };
 }
 
 /** Sets one metadata field, emitting add or replace. */

@@ -5,9 +5,10 @@
 //
 // Urgent writes are synchronous: the change is on disk before the message that made it goes on.
 // Delayed writes take the snapshot synchronously, turn it into JSON in slices where the snapshot
-// is a private copy, and write and fsync it off the event loop: for a twin of 10,000 telemetries, stringifying took ~20 ms and the fsync milliseconds
-// more (far more on a slow disk), once a second, which every flow felt. A delayed write that
-// finishes after a newer write has landed is dropped, so the file never goes back in time.
+// is a private copy, and write and fsync it off the event loop: for a twin of 10,000 telemetries,
+// stringifying took ~20 ms and the fsync milliseconds more (far more on a slow disk), once a
+// second, which every flow felt. A delayed write that finishes after a newer write has landed is
+// dropped, so the file never goes back in time.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
@@ -69,7 +70,10 @@ export class SnapshotStore {
     this.#dirty = false;
     const number = ++this.#taken;
     try {
-      writeAtomically(this.file, JSON.stringify(this.snapshot()));
+      const snapshot = this.snapshot();
+      // Nothing to save (the state is not there, e.g. a node that failed to start): the file stays.
+      if (snapshot === undefined) return;
+      writeAtomically(this.file, JSON.stringify(snapshot));
       this.#landed = number;
     } catch (err) {
       this.#dirty = true;
@@ -114,6 +118,7 @@ export class SnapshotStore {
     let json: Promise<string>;
     try {
       const snapshot = this.snapshot();
+      if (snapshot === undefined) return;
       json = this.#privateCopies ? stringifyInSlices(snapshot) : Promise.resolve(JSON.stringify(snapshot));
     } catch (err) {
       this.#dirty = true;
@@ -185,13 +190,14 @@ export async function stringifyInSlices(value: unknown): Promise<string> {
     await new Promise((resolve) => setImmediate(resolve));
     sliceStart = performance.now();
   };
+  // Small values are written natively and at once; only large containers are walked, member by member.
   const write = async (v: unknown): Promise<void> => {
-    if (v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    if (!isLarge(v)) {
+      // As JSON.stringify: a value without JSON form is null in an array (left out of objects below).
       parts.push(JSON.stringify(v) ?? 'null');
       return;
     }
     if (Array.isArray(v)) {
-      if (v.length < SLICE_MEMBERS) return void parts.push(JSON.stringify(v));
       parts.push('[');
       for (let i = 0; i < v.length; i++) {
         if (i > 0) parts.push(',');
@@ -201,17 +207,20 @@ export async function stringifyInSlices(value: unknown): Promise<string> {
       parts.push(']');
       return;
     }
-    const keys = Object.keys(v);
-    if (keys.length < SLICE_MEMBERS && !keys.some((key) => isLarge((v as Record<string, unknown>)[key]))) return void parts.push(JSON.stringify(v));
+    const keys = Object.keys(v as object);
     parts.push('{');
     let first = true;
     for (let i = 0; i < keys.length; i++) {
       const member = (v as Record<string, unknown>)[keys[i]!];
-      // As JSON.stringify: members without a JSON value are left out.
-      if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+      // As JSON.stringify: a member without JSON form (undefined, a function, a toJSON giving
+      // undefined) is left out, so its text is known before its key is written.
+      const large = isLarge(member);
+      const small = large ? undefined : JSON.stringify(member);
+      if (!large && small === undefined) continue;
       parts.push(first ? '' : ',', JSON.stringify(keys[i]), ':');
       first = false;
-      await write(member);
+      if (small !== undefined) parts.push(small);
+      else await write(member);
       if (i % SLICE_MEMBERS === 0) await breathe();
     }
     parts.push('}');
@@ -220,9 +229,9 @@ export async function stringifyInSlices(value: unknown): Promise<string> {
   return parts.join('');
 }
 
-/** Whether a member is worth descending into: a container of many members, or one holding such. */
+/** Whether a value is worth walking: a container of many members, or one holding such. */
 function isLarge(v: unknown): boolean {
-  if (v === null || typeof v !== 'object') return false;
+  if (v === null || typeof v !== 'object' || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
   if (Array.isArray(v)) return v.length >= SLICE_MEMBERS || v.some(isLarge);
   const keys = Object.keys(v);
   return keys.length >= SLICE_MEMBERS || keys.some((key) => isLarge((v as Record<string, unknown>)[key]));

@@ -127,9 +127,28 @@ describe('snapshot store', () => {
     assert.deepEqual(readdirSync(blocker), ['state.json']);
   });
 
+  test('a snapshot function with nothing to give (undefined) leaves the file as it is', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'state.json');
+    let state: unknown = { n: 1 };
+    for (const privateCopies of [false, true]) {
+      const store = new SnapshotStore(file, () => state, (err) => assert.fail(err), { telemetryDelayMs: 5, privateCopies });
+      state = { n: 1 };
+      store.changed(true);
+      state = undefined;
+      store.changed(true);
+      store.changed(false);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await store.close();
+      assert.deepEqual(read(file), { n: 1 });
+    }
+  });
+
   test('stringifyInSlices writes what JSON.stringify writes, and gives the event loop back on the way', async () => {
     const telemetry: Record<string, unknown> = {};
     for (let i = 0; i < 20_000; i++) telemetry[`Tag${i}`] = { value: i / 7, lastUpdateTime: '2026-12-04T01:00:00.000Z', quality: i % 3 === 0 ? 'good' : 'bad', gone: undefined };
+    // Members of a large object without JSON form are left out, as JSON.stringify leaves them out.
+    Object.assign(telemetry, { Tag5: undefined, Hidden: { toJSON: () => undefined }, fn: () => 1 });
     const values: unknown[] = [
       null, 0, -0, 1.5, 'text "quoted"', true, [], {}, new Date(0),
       { twins: [{ version: 3, document: { $dtId: 'a', $telemetry: telemetry, nested: { list: Array.from({ length: 1000 }, (_, i) => (i % 2 ? { i } : undefined)) } } }], relationships: [] },

@@ -190,24 +190,23 @@ export async function stringifyInSlices(value: unknown): Promise<string> {
     await new Promise((resolve) => setImmediate(resolve));
     sliceStart = performance.now();
   };
-  // Small values are written natively and at once; only large containers are walked, member by member.
-  const write = async (v: unknown): Promise<void> => {
-    if (!isLarge(v)) {
-      // As JSON.stringify: a value without JSON form is null in an array (left out of objects below).
-      parts.push(JSON.stringify(v) ?? 'null');
-      return;
-    }
+  // Small values are written natively and at once; only large containers are walked, member by
+  // member. `walk` is given containers already found large, so no subtree is measured twice.
+  const walk = async (v: object): Promise<void> => {
     if (Array.isArray(v)) {
       parts.push('[');
       for (let i = 0; i < v.length; i++) {
         if (i > 0) parts.push(',');
-        await write(v[i]);
+        const element: unknown = v[i];
+        // As JSON.stringify: an element without JSON form is null.
+        if (isLarge(element)) await walk(element as object);
+        else parts.push(JSON.stringify(element) ?? 'null');
         if (i % SLICE_MEMBERS === 0) await breathe();
       }
       parts.push(']');
       return;
     }
-    const keys = Object.keys(v as object);
+    const keys = Object.keys(v);
     parts.push('{');
     let first = true;
     for (let i = 0; i < keys.length; i++) {
@@ -220,12 +219,13 @@ export async function stringifyInSlices(value: unknown): Promise<string> {
       parts.push(first ? '' : ',', JSON.stringify(keys[i]), ':');
       first = false;
       if (small !== undefined) parts.push(small);
-      else await write(member);
+      else await walk(member as object);
       if (i % SLICE_MEMBERS === 0) await breathe();
     }
     parts.push('}');
   };
-  await write(value);
+  if (isLarge(value)) await walk(value as object);
+  else parts.push(JSON.stringify(value) ?? 'null');
   return parts.join('');
 }
 

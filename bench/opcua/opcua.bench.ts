@@ -93,7 +93,7 @@ interface RowResult extends Omit<ClientResult, 'window'> {
   window: WindowStats;
   serverCpuPercent: number;
   serverRssMb: number;
-  /** set-up of each run (the measured run last); setupMs and setupFromDeployMs are their medians */
+  /** set-up of each run, in the order run; setupMs and setupFromDeployMs are their medians */
   setupRunsMs: (number | null)[];
   setupFromDeployRunsMs: (number | null)[];
   /** every measured round, in p99 order; the row's window is the median one's */
@@ -254,39 +254,35 @@ interface RunSettings {
 }
 
 /**
- * One round of a row: `setupOnlyRuns` runs that stop after the set-up, then one measured run; each
- * against a fresh simulator, so every set-up and every window starts from the same server state.
+ * One run of a row against a fresh simulator, so every set-up and every window starts from the
+ * same server state: a set-up run stops once every item has reported, a measured run goes on
+ * through the warm-up and the window. `label` names its working folder.
  */
-async function runRowRound(config: BenchConfig, row: { id: RowId; label: string }, settings: RunSettings, round: number, setupOnlyRuns: number): Promise<ClientRun[]> {
-  const runs: ClientRun[] = [];
-  for (let run = 0; run <= setupOnlyRuns; run++) {
-    const setupOnly = run < setupOnlyRuns;
-    const workDir = path.join(settings.tmp, `${config.id}-${row.id}-${round}-${run}`);
-    mkdirSync(workDir, { recursive: true });
-    const port = await freePort();
-    const server = await startServer({ port, benchTags: config.items, tickMs: config.tickMs, pkiDir: path.join(settings.tmp, 'server-pki') }, settings.env);
-    try {
-      const clientConfig: ClientConfig = {
-        row: row.id,
-        endpointUrl: server.endpointUrl,
-        items: { count: config.items, publishingInterval: config.publishingInterval, samplingInterval: config.samplingInterval },
-        warmupSeconds: settings.warmupSeconds,
-        // Whole ticks: values arrive in bursts, one per tick, and a window cutting a burst would
-        // count it in or out by chance.
-        windowSeconds: (Math.ceil((settings.windowSeconds * 1000) / config.tickMs) * config.tickMs) / 1000,
-        setupTimeoutSeconds: settings.setupTimeoutSeconds,
-        setupOnly,
-        workDir,
-        root: settings.root,
-        contribDir: settings.contribDir,
-      };
-      const deadline = (settings.setupTimeoutSeconds + settings.warmupSeconds + settings.windowSeconds + 90) * 1000;
-      runs.push(await runClient(clientConfig, server.child.pid!, settings.env, deadline));
-    } finally {
-      await stopChild(server.child);
-    }
+async function runRow(config: BenchConfig, row: { id: RowId; label: string }, settings: RunSettings, label: string, setupOnly: boolean): Promise<ClientRun> {
+  const workDir = path.join(settings.tmp, `${config.id}-${row.id}-${label}`);
+  mkdirSync(workDir, { recursive: true });
+  const port = await freePort();
+  const server = await startServer({ port, benchTags: config.items, tickMs: config.tickMs, pkiDir: path.join(settings.tmp, 'server-pki') }, settings.env);
+  try {
+    const clientConfig: ClientConfig = {
+      row: row.id,
+      endpointUrl: server.endpointUrl,
+      items: { count: config.items, publishingInterval: config.publishingInterval, samplingInterval: config.samplingInterval },
+      warmupSeconds: settings.warmupSeconds,
+      // Whole ticks: values arrive in bursts, one per tick, and a window cutting a burst would
+      // count it in or out by chance.
+      windowSeconds: (Math.ceil((settings.windowSeconds * 1000) / config.tickMs) * config.tickMs) / 1000,
+      setupTimeoutSeconds: settings.setupTimeoutSeconds,
+      setupOnly,
+      workDir,
+      root: settings.root,
+      contribDir: settings.contribDir,
+    };
+    const deadline = (settings.setupTimeoutSeconds + settings.warmupSeconds + settings.windowSeconds + 90) * 1000;
+    return await runClient(clientConfig, server.child.pid!, settings.env, deadline);
+  } finally {
+    await stopChild(server.child);
   }
-  return runs;
 }
 
 /**
@@ -376,6 +372,10 @@ function printConfig(config: BenchConfig, rows: RowResult[], ratios: Ratios): vo
     console.log('  every round (values/s, p50/p99 ms), in p99 order; the table shows the median one:');
     for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.rounds.map((x) => `${fmt(x.valuesPerSecond)} ${fmt(x.p50Ms)}/${fmt(x.p99Ms)}`).join(' · ')}`);
   }
+  if (rows.some((r) => r.setupRunsMs.length > 1)) {
+    console.log('  every set-up (s), in the order run, rows in turn; the table shows the median:');
+    for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.setupRunsMs.map((ms) => (ms === null ? '-' : fmt(ms / 1000, 2))).join(' ')}`);
+  }
   for (const r of rows) {
     if (r.error) console.log(`  ${r.row}: ${r.error}`);
     for (const w of r.warnings.slice(0, 3)) console.log(`  ${r.row} logged (${w.level}): ${w.text.slice(0, 200)}`);
@@ -437,17 +437,23 @@ async function main(): Promise<void> {
   try {
     for (const config of CONFIGS.filter((c) => configIds.includes(c.id as never))) {
       console.log(`\n${config.id}: ${config.description}`);
-      // Rounds go through every row in turn, so a slow spell of the machine falls on all rows alike.
+      // Set-up runs, then rounds, go through every row in turn, so a slow spell of the machine
+      // falls on all rows alike.
       const chosenRows = ROWS.filter((r) => rowIds.includes(r.id));
       const runsOf = new Map<RowId, ClientRun[]>();
       const failedRows = new Set<RowId>();
-      for (let round = 1; round <= rounds; round++) {
+      const settings: RunSettings = { tmp, env, root, contribDir, warmupSeconds, windowSeconds, setupTimeoutSeconds };
+      // The extra set-up runs: with the measured runs' set-ups, their median is the set-up figure.
+      const passes = [
+        ...Array.from({ length: setupRuns - 1 }, (_, i) => ({ label: `setup-${i + 1}`, setupOnly: true })),
+        ...Array.from({ length: rounds }, (_, i) => ({ label: `round-${i + 1}`, setupOnly: false })),
+      ];
+      for (const pass of passes) {
         for (const row of chosenRows) {
           if (failedRows.has(row.id)) continue;
           try {
-            // The extra set-up runs go with the first round: their median is the set-up figure.
-            const runs = await runRowRound(config, row, { tmp, env, root, contribDir, warmupSeconds, windowSeconds, setupTimeoutSeconds }, round, round === 1 ? setupRuns - 1 : 0);
-            runsOf.set(row.id, [...(runsOf.get(row.id) ?? []), ...runs]);
+            const run = await runRow(config, row, settings, pass.label, pass.setupOnly);
+            runsOf.set(row.id, [...(runsOf.get(row.id) ?? []), run]);
           } catch (err) {
             failedRows.add(row.id);
             console.log(`  ${row.id}: FAILED: ${(err as Error).message}`);

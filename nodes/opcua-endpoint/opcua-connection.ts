@@ -115,7 +115,14 @@ interface Registration extends MonitorOptions {
   groups: ClientMonitoredItemGroup[];
   active: number;
   closed: boolean;
-  lastDelivered: (ItemChange | undefined)[];
+  /**
+   * Per item, the source time (NaN: none yet), status code and value last delivered, to skip what a
+   * repair sends again. Flat arrays rather than the last ItemChange: that would keep every value's
+   * object alive into the next cycle, to be copied by the garbage collector on the way.
+   */
+  lastSourceTime: Float64Array;
+  lastStatusCode: Float64Array;
+  lastValue: unknown[];
   pending: ItemChange[];
   flushScheduled: boolean;
 }
@@ -144,6 +151,9 @@ const MAX_KEEP_ALIVE_COUNT = 10;
 // Items per CreateMonitoredItems call when the server states no limit: one call is fastest, but a
 // very large request can exceed a server's message size.
 const CREATE_CHUNK = 20000;
+// A group whose request never got an answer (its subscription deleted under it, which node-opcua
+// reports to nobody) must not hold up every later activation on this connection.
+const CREATE_TIMEOUT_MS = 120_000;
 // Server.ServerCapabilities.OperationLimits.MaxMonitoredItemsPerCall (0 or absent: no limit).
 const MAX_MONITORED_ITEMS_PER_CALL = 'ns=0;i=11714';
 /**
@@ -355,7 +365,9 @@ export class OpcuaConnection extends EventEmitter {
       groups: [],
       active: 0,
       closed: false,
-      lastDelivered: new Array(options.items.length),
+      lastSourceTime: new Float64Array(options.items.length).fill(Number.NaN),
+      lastStatusCode: new Float64Array(options.items.length),
+      lastValue: new Array<unknown>(options.items.length).fill(undefined),
       pending: [],
       flushScheduled: false,
     };
@@ -488,26 +500,39 @@ export class OpcuaConnection extends EventEmitter {
     for (const indexes of batches.values()) {
       for (let start = 0; start < indexes.length; start += createChunk) {
         if (registration.closed) return;
-        const chunk = indexes.slice(start, start + createChunk);
-        const first = registration.items[chunk[0]!]!;
-        const toMonitor: ReadValueIdOptions[] = chunk.map((i) => ({ nodeId: nodeIds[i] as string, attributeId: AttributeIds.Value }));
-        const group = await slot.subscription.monitorItems(toMonitor, monitoringParameters(first), TimestampsToReturn.Both);
-        group.on('changed', (_item: unknown, dataValue: DataValue, position: number) => {
-          this.#deliver(registration, chunk[position]!, dataValue);
-        });
-        registration.groups.push(group);
-        group.monitoredItems.forEach((monitoredItem, position) => {
-          const status = monitoredItem.statusCode;
-          const index = chunk[position]!;
-          if (status && status.isNotGood()) {
-            registration.onItemError(registration.items[index]!, index, `the server refused it: ${status.name} (${status.description})`);
-          } else {
-            registration.active++;
-          }
-        });
+        await this.#createGroup(registration, slot, indexes.slice(start, start + createChunk), nodeIds as string[]);
       }
     }
     this.emit('health', this.health());
+  }
+
+  /** Creates one group of items (same parameters) in one CreateMonitoredItems call and reports each item's outcome. */
+  async #createGroup(registration: Registration, slot: SubscriptionSlot, chunk: number[], nodeIds: string[]): Promise<void> {
+    const toMonitor: ReadValueIdOptions[] = chunk.map((i) => ({ nodeId: nodeIds[i]!, attributeId: AttributeIds.Value }));
+    const group = ClientMonitoredItemGroup.create(slot.subscription, toMonitor, monitoringParameters(registration.items[chunk[0]!]!), TimestampsToReturn.Both);
+    // Listening before the request goes out: the first values can arrive in the same read as the
+    // answer, before an awaited monitorItems() would hand the group over.
+    group.on('changed', (_item: unknown, dataValue: DataValue, position: number) => {
+      this.#deliver(registration, chunk[position]!, dataValue);
+    });
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        group.once('initialized', () => resolve());
+        group.once('err', (message: string) => reject(new Error(`creating ${chunk.length} monitored items failed: ${message}`)));
+      }),
+      CREATE_TIMEOUT_MS,
+      `the server did not answer the creation of ${chunk.length} monitored items`,
+    );
+    registration.groups.push(group);
+    group.monitoredItems.forEach((monitoredItem, position) => {
+      const status = monitoredItem.statusCode;
+      const index = chunk[position]!;
+      if (status && status.isNotGood()) {
+        registration.onItemError(registration.items[index]!, index, `the server refused it: ${status.name} (${status.description})`);
+      } else {
+        registration.active++;
+      }
+    });
   }
 
   /** Tops up the session's outstanding publish requests to suit the monitored items (see PUBLISH_REQUESTS_MIN). */
@@ -526,8 +551,10 @@ export class OpcuaConnection extends EventEmitter {
     const statusCode = dataValue.statusCode.value;
     const value = plainValue(dataValue.value);
     // After a repair the server sends each item's current value again: skip it when it is the one we delivered.
-    const last = registration.lastDelivered[index];
-    if (last !== undefined && sourceTime !== undefined && last.sourceTime === sourceTime && last.statusCode === statusCode && (Object.is(last.value, value) || jsonEqual(last.value, value))) return;
+    if (sourceTime !== undefined && registration.lastSourceTime[index] === sourceTime && registration.lastStatusCode[index] === statusCode) {
+      const last = registration.lastValue[index];
+      if (Object.is(last, value) || jsonEqual(last, value)) return;
+    }
     this.#valuesReceived++;
     this.#lastDataAt = Date.now();
     // One literal with every field (absent times stay undefined): this runs for every value the
@@ -541,7 +568,9 @@ export class OpcuaConnection extends EventEmitter {
       statusCode,
       quality: qualityOf(statusCode),
     };
-    registration.lastDelivered[index] = change;
+    registration.lastSourceTime[index] = sourceTime ?? Number.NaN;
+    registration.lastStatusCode[index] = statusCode;
+    registration.lastValue[index] = value;
     registration.pending.push(change);
     if (!registration.flushScheduled) {
       registration.flushScheduled = true;

@@ -30,8 +30,14 @@ function fail(code: ConstructorParameters<typeof TwinError>[0], message: string)
   throw new TwinError(code, message);
 }
 
-/** The twin a message addresses, created on first use when the node is set to. */
-export function targetTwin(graph: TwinGraph, msg: Msg, settings: TwinNodeSettings, events: TwinChangeEvent[]): TwinRef {
+/** Hears of a twin made on first use as soon as it exists, before the message goes on (see handleMessage). */
+export type OnTwinCreated = (event: TwinChangeEvent) => void;
+
+/**
+ * The twin a message addresses, created on first use when the node is set to. The creation goes to
+ * `onCreated` when given, else into `events`.
+ */
+export function targetTwin(graph: TwinGraph, msg: Msg, settings: TwinNodeSettings, events: TwinChangeEvent[], onCreated?: OnTwinCreated): TwinRef {
   const given = msg.twin as { id?: unknown } | undefined;
   const givenId = given && typeof given === 'object' ? given.id : undefined;
   let id: string;
@@ -49,7 +55,9 @@ export function targetTwin(graph: TwinGraph, msg: Msg, settings: TwinNodeSetting
   if (!graph.has(id)) {
     if (settings.scope === 'any' && !settings.model) fail('twin-unknown', `twin.id: there is no twin "${id}" (create it first with action "create")`);
     if (!settings.autoCreate) fail('twin-unknown', `twin.id: there is no twin "${id}" (turn on "create twins on first use" or create it with action "create")`);
-    events.push(graph.createTwin({ id, model: settings.model }));
+    const created = graph.createTwin({ id, model: settings.model });
+    if (onCreated) onCreated(created);
+    else events.push(created);
   }
   const model = graph.getModel(id);
   if (settings.scope === 'model' && !graph.listTwins({ model: settings.model }).some((t) => t.$dtId === id)) {
@@ -70,8 +78,12 @@ function samplesOf(payload: unknown): BatchSample[] {
   return payload as BatchSample[];
 }
 
-/** Carries out one message against the graph. Throws (changing nothing) when the message is refused. */
-export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSettings): Outcome {
+/**
+ * Carries out one message against the graph. Throws (changing nothing) when the message is refused,
+ * except that a twin made on first use stays made: with `onCreated`, its creation is handed over
+ * on its own, before the rest of the message is carried out, so it can be recorded either way.
+ */
+export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSettings, onCreated?: OnTwinCreated): Outcome {
   const events: TwinChangeEvent[] = [];
   const base = { ...msg };
   const sampleOptions = () => ({
@@ -117,7 +129,7 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
   }
   if (msg.action !== undefined) fail('input-invalid', `action: "${String(msg.action)}" must be get, list, relationships, staleness or create`);
 
-  const twin = targetTwin(graph, msg, settings, events);
+  const twin = targetTwin(graph, msg, settings, events, onCreated);
   const out = { ...base, twin };
   const actor = actorOf(msg);
 

@@ -102,7 +102,14 @@ export = function register(RED: NodeAPI): void {
         } else if (msg.expectedVersion !== undefined) {
           throw new Error('expectedVersion: needs the event log of the twin graph (turn it on in the twin-graph node)');
         }
-        const outcome = handleMessage(graph, msg, settings);
+        // A twin made on first use is recorded at once, apart from what the message then does: a
+        // refused sample leaves it on record, and the creation's urgent save holds the new twin
+        // alone while a first batch of telemetry waits for the next delayed save.
+        const creationContext: LogContext | undefined = context && { causationId: context.causationId, correlationId: context.correlationId };
+        const outcome = handleMessage(graph, msg, settings, (created) => {
+          graphNode?.recordChanges([created], creationContext);
+          accepted++;
+        });
         graphNode?.recordChanges(outcome.events, context);
         accepted += outcome.events.length;
         if (outcome.rejected) refused += (outcome.rejected.payload as unknown[]).length;

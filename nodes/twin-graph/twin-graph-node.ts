@@ -11,9 +11,12 @@ export interface TwinGraphNode extends Node {
   models?: DtdlModelNode;
   /**
    * Tell the graph node what changed, so it persists it, appends it to the event log (when on;
-   * `context` says where the change came from) and emits `changes` with the events.
+   * `context` says where the change came from) and emits `changes` with the events. Changes that
+   * carry intent (a new twin, properties, desired values, commands, ...) are saved before this
+   * returns; telemetry within a second. `urgent: false` lets intent wait as well, for a change the
+   * next message makes again if it is lost (a twin made on first use).
    */
-  recordChanges(events: readonly TwinChangeEvent[], context?: LogContext): void;
+  recordChanges(events: readonly TwinChangeEvent[], context?: LogContext, options?: { urgent?: boolean }): void;
   /** The graph's event log, when turned on and readable (else see `eventLogProblem`). */
   eventLog?: TwinEventLog;
   eventLogProblem?: string;

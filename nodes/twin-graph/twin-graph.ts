@@ -115,7 +115,7 @@ export = function register(RED: NodeAPI): void {
       );
     };
 
-    node.recordChanges = (events: readonly TwinChangeEvent[], context?: LogContext) => {
+    node.recordChanges = (events: readonly TwinChangeEvent[], context?: LogContext, options?: { urgent?: boolean }) => {
       if (events.length === 0) return;
       if (node.eventLog) {
         try {
@@ -126,7 +126,7 @@ export = function register(RED: NodeAPI): void {
           node.error(`twin-graph: event log: ${events.length} change(s) could not be appended: ${(err as Error).message}`);
         }
       }
-      store?.changed(events.some((e) => URGENT.has(e.kind)));
+      store?.changed(options?.urgent ?? events.some((e) => URGENT.has(e.kind)));
       node.emit('changes', events);
     };
 

@@ -102,12 +102,12 @@ export = function register(RED: NodeAPI): void {
         } else if (msg.expectedVersion !== undefined) {
           throw new Error('expectedVersion: needs the event log of the twin graph (turn it on in the twin-graph node)');
         }
-        // A twin made on first use is recorded at once, apart from what the message then does: a
-        // refused sample leaves it on record, and the creation's urgent save holds the new twin
-        // alone while a first batch of telemetry waits for the next delayed save.
+        // A twin made on first use is recorded at once, apart from what the message then does, so
+        // a refused sample leaves it on record. It is saved with the next delayed save, not before
+        // the message goes on: lost in a crash, it is made again, the same, by the next message.
         const creationContext: LogContext | undefined = context && { causationId: context.causationId, correlationId: context.correlationId };
         const outcome = handleMessage(graph, msg, settings, (created) => {
-          graphNode?.recordChanges([created], creationContext);
+          graphNode?.recordChanges([created], creationContext, { urgent: false });
           accepted++;
         });
         graphNode?.recordChanges(outcome.events, context);

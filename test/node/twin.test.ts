@@ -211,20 +211,19 @@ describe('twin node', () => {
     }
   });
 
-  it('saves a twin made on first use at once, on its own, even when that first message is refused', async () => {
+  it('records a twin made on first use even when that first message is refused, and saves it with the delayed save', async () => {
     await load(flow());
+    const changes: { kind: string }[] = [];
+    (helper.getNode('g1') as unknown as NodeJS.EventEmitter).on('changes', (events: { kind: string }[]) => changes.push(...events));
     const file = path.join(currentUserDir(), 'twinflow', 'twin-graph-g1.json');
-    const saved = () => readFileSync(file, 'utf8');
+    const saved = () => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
     const bad = await send({ topic: 'spindle/speed', payload: 'fast' });
     assert.ok(bad.refused, 'the sample is refused');
-    assert.match(saved(), /"cnc-1"/, 'the twin the refused message made is on disk, not in memory only');
-    assert.match(statusOf(helper.getNode('tw1'))?.text ?? '', /cnc-1/);
-    // A first batch of telemetry: the creation's urgent save does not carry it; the delayed save does.
+    assert.deepEqual(changes.map((e) => e.kind), ['create'], 'the twin the refused message made is recorded');
+    await eventually(() => /"cnc-1"/.test(saved()), 'the twin reaches the file with the delayed save');
     const batch = await send({ topic: 'samples', payload: [{ topic: 'spindle/speed', payload: 2900 }, { topic: 'positionX', payload: 12.5 }] });
     assert.equal((batch.ok!.payload as unknown[]).length, 2);
-    await eventually(() => /2900/.test(saved()) && /12\.5/.test(saved()), 'the batch reaches the file with the delayed save');
-    const twin = await getTwin();
-    assert.equal(twin.$telemetry['spindle/speed'].value, 2900);
+    await eventually(() => /2900/.test(saved()) && /12\.5/.test(saved()), 'the batch follows with the next delayed save');
   });
 
   it('keeps the twins across a redeploy, and sets aside a saved state it cannot read instead of losing it', async () => {

@@ -17,6 +17,11 @@ export interface TwinGraphNode extends Node {
    * next message makes again if it is lost (a twin made on first use).
    */
   recordChanges(events: readonly TwinChangeEvent[], context?: LogContext, options?: { urgent?: boolean }): void;
+  /**
+   * Telemetry changed and no events were made for it, because nothing records or hears them (no
+   * event log, no `changes` listener): it is saved with the next delayed save.
+   */
+  telemetryChanged(): void;
   /** The graph's event log, when turned on and readable (else see `eventLogProblem`). */
   eventLog?: TwinEventLog;
   eventLogProblem?: string;

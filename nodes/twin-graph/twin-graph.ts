@@ -130,6 +130,8 @@ export = function register(RED: NodeAPI): void {
       node.emit('changes', events);
     };
 
+    node.telemetryChanged = () => store?.changed(false);
+
     node.on('close', (done: () => void) => {
       if (staleTimer) clearInterval(staleTimer);
       const saved = store?.close() ?? Promise.resolve();

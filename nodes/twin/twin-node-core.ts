@@ -24,6 +24,18 @@ export interface Outcome {
   /** For the second output: samples of a batch that were refused, each with its reason. */
   rejected?: Msg;
   events: TwinChangeEvent[];
+  /** Telemetry samples of a batch applied without an event (see MessageOptions.withoutTelemetryEvents). */
+  withoutEvents?: number;
+}
+
+export interface MessageOptions {
+  /** Hears of a twin made on first use (see handleMessage). */
+  onCreated?: OnTwinCreated;
+  /**
+   * The telemetry of a batch makes no change events: nothing records or hears them (no event log,
+   * no listener). Each costs an event, a JSON Patch and a copy of the sample otherwise.
+   */
+  withoutTelemetryEvents?: boolean;
 }
 
 function fail(code: ConstructorParameters<typeof TwinError>[0], message: string): never {
@@ -83,7 +95,7 @@ function samplesOf(payload: unknown): BatchSample[] {
  * except that a twin made on first use stays made: with `onCreated`, its creation is handed over
  * on its own, before the rest of the message is carried out, so it can be recorded either way.
  */
-export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSettings, onCreated?: OnTwinCreated): Outcome {
+export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSettings, { onCreated, withoutTelemetryEvents }: MessageOptions = {}): Outcome {
   const events: TwinChangeEvent[] = [];
   const base = { ...msg };
   const sampleOptions = () => ({
@@ -195,9 +207,16 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
   if (msg.topic === 'samples') {
     const accepted: Msg[] = [];
     const rejected: Msg[] = [];
+    let withoutEvents = 0;
     for (const sample of samplesOf(msg.payload)) {
       try {
-        events.push(graph.applySampleParts(twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor));
+        if (withoutTelemetryEvents) {
+          const event = graph.applySamplePartsWithoutEvent(twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor);
+          if (event) events.push(event);
+          else withoutEvents++;
+        } else {
+          events.push(graph.applySampleParts(twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor));
+        }
         // One literal per case: fields added one by one would cost a second allocation per sample.
         const quality = sample.quality ?? 'good';
         accepted.push(sample.sourceTime !== undefined
@@ -211,6 +230,7 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
       ...(accepted.length > 0 ? { accepted: { ...out, payload: accepted } } : {}),
       ...(rejected.length > 0 ? { rejected: { ...out, payload: rejected, error: { message: `${rejected.length} of ${rejected.length + accepted.length} samples refused: ${(rejected[0]!.error as { message: string }).message}` } } } : {}),
       events,
+      withoutEvents,
     };
   }
   if (msg.payload === undefined) fail('input-invalid', `payload: the value for "${msg.topic}" is missing`);

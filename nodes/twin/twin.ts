@@ -106,12 +106,18 @@ export = function register(RED: NodeAPI): void {
         // a refused sample leaves it on record. It is saved with the next delayed save, not before
         // the message goes on: lost in a crash, it is made again, the same, by the next message.
         const creationContext: LogContext | undefined = context && { causationId: context.causationId, correlationId: context.correlationId };
-        const outcome = handleMessage(graph, msg, settings, (created) => {
-          graphNode?.recordChanges([created], creationContext, { urgent: false });
-          accepted++;
+        const outcome = handleMessage(graph, msg, settings, {
+          onCreated: (created) => {
+            graphNode?.recordChanges([created], creationContext, { urgent: false });
+            accepted++;
+          },
+          // With no event log and no listener (twin-history), a batch's telemetry events would go
+          // nowhere: not making them spares most of what each sample costs.
+          withoutTelemetryEvents: !log && graphNode?.listenerCount('changes') === 0,
         });
         graphNode?.recordChanges(outcome.events, context);
-        accepted += outcome.events.length;
+        if (outcome.withoutEvents) graphNode?.telemetryChanged();
+        accepted += outcome.events.length + (outcome.withoutEvents ?? 0);
         if (outcome.rejected) refused += (outcome.rejected.payload as unknown[]).length;
         send([outcome.accepted ?? null, outcome.rejected ?? null, null]);
         done(outcome.rejected ? new Error(`twin: ${(outcome.rejected.error as { message: string }).message}`) : undefined);

@@ -226,6 +226,27 @@ describe('twin node', () => {
     await eventually(() => /2900/.test(saved()) && /12\.5/.test(saved()), 'the batch follows with the next delayed save');
   });
 
+  it('applies, counts and saves a batch the same whether or not anything hears its change events', async () => {
+    await load(flow());
+    const file = path.join(currentUserDir(), 'twinflow', 'twin-graph-g1.json');
+    const saved = () => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
+    // Nothing records or hears changes yet: the batch's telemetry makes no events.
+    const quiet = await send({ topic: 'samples', payload: [{ topic: 'spindle/speed', payload: 2900 }, { topic: 'positionX', payload: 12.5 }] });
+    assert.equal((quiet.ok!.payload as unknown[]).length, 2);
+    await eventually(() => /^cnc-1 · operation · 3 ok$/.test(statusOf(helper.getNode('tw1'))?.text ?? ''), 'the status counts the creation and both samples');
+    await eventually(() => /2900/.test(saved()) && /12\.5/.test(saved()), 'the batch reaches the file with the delayed save');
+    assert.equal((await getTwin()).$telemetry.positionX.value, 12.5);
+    // A later batch, with no creation to save alongside it, is saved too.
+    await send({ topic: 'samples', payload: [{ topic: 'positionX', payload: 14.25 }] });
+    await eventually(() => /14\.25/.test(saved()), 'the second batch reaches the file with the delayed save');
+    // Once something listens (as twin-history does), every sample of a batch has its event again.
+    const changes: { kind: string; path?: string }[] = [];
+    (helper.getNode('g1') as unknown as NodeJS.EventEmitter).on('changes', (events: { kind: string; path?: string }[]) => changes.push(...events));
+    await send({ topic: 'samples', payload: [{ topic: 'positionX', payload: 13 }, { topic: 'activeProgram', payload: 'O1000' }] });
+    assert.deepEqual(changes.map((e) => `${e.kind} ${e.path}`), ['telemetry positionX', 'property activeProgram']);
+    assert.equal((await getTwin()).$telemetry.positionX.value, 13);
+  });
+
   it('keeps the twins across a redeploy, and sets aside a saved state it cannot read instead of losing it', async () => {
     await load(flow());
     await send({ topic: 'spindle/maxSpeed', payload: 12000 });

@@ -13,7 +13,7 @@ import { checkSnapshot, SNAPSHOT_FORMAT, type TwinGraphSnapshot } from './persis
 import { evaluateQuery, parseQuery, type QueryAst, type QueryRow } from './query';
 import { StalenessWatch, type StalenessRule, type StalenessStatus, type StalenessTransition } from './staleness';
 import { IsoCache, isTimestamp, parseIsoTime } from './time';
-import { applyAck, applyDesired, applyReported, applyTelemetry, newDocument, readMetadata, readValue, TwinRecord, type Acknowledgement } from './twin-state';
+import { applyAck, applyDesired, applyReported, applyTelemetry, storeTelemetry, newDocument, readMetadata, readValue, TwinRecord, type Acknowledgement } from './twin-state';
 import type { PatchOperation, PropertyMetadata, Quality, RelationshipDocument, Sample, SampleOptions, TelemetrySample, TwinChangeEvent, TwinChangeKind, TwinDocument, WriteOptions } from './types';
 
 export interface TwinGraphOptions {
@@ -346,6 +346,26 @@ export class TwinGraph {
     this.checkSampleMeta(twinId, path, sourceTime, quality);
     this.validate(twin, entry, value);
     return this.applySampleUnchecked(twin, entry, value, sourceTime, quality ?? 'good', options);
+  }
+
+  /**
+   * applySampleParts for a caller that keeps no change event (no event log records it, nobody
+   * listens): a telemetry sample then costs no event, patch or copy, which is most of what a
+   * sample allocates. The twin changes exactly as with applySampleParts (version, etag, times).
+   * Returns the event of a reported property, which is always made (its change is saved at once),
+   * and undefined for telemetry.
+   */
+  applySamplePartsWithoutEvent(twinId: string, path: string, value: unknown, sourceTime: number | undefined, quality: Quality | undefined, options: WriteOptions = {}): TwinChangeEvent | undefined {
+    const twin = this.writable(twinId, options);
+    const entry = this.entryOfKind(twin, path, 'Telemetry', 'Property');
+    this.checkSampleMeta(twinId, path, sourceTime, quality);
+    this.validate(twin, entry, value);
+    if (entry.kind !== 'Telemetry') return this.applySampleUnchecked(twin, entry, value, sourceTime, quality ?? 'good', options);
+    const now = this.clock();
+    storeTelemetry(twin.doc, entry, value, this.nowIso.text(now), sourceTime === undefined ? undefined : this.sourceIso.text(sourceTime), quality ?? 'good');
+    twin.touch(entry, now);
+    this.nextVersion(twin, now);
+    return undefined;
   }
 
   /**

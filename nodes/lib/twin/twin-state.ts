@@ -124,6 +124,13 @@ export function readMetadata(doc: TwinDocument, entry: ContentEntry): PropertyMe
 
 /** Records a telemetry sample and returns the patch operation that says so. */
 export function applyTelemetry(doc: TwinDocument, entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, quality: Quality): PatchOperation {
+  const existed = storeTelemetry(doc, entry, value, iso, sourceIso, quality);
+  const copy: TelemetrySample = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
+  return { op: existed ? 'replace' : 'add', path: entry.pointer, value: copy };
+}
+
+/** Records a telemetry sample in the document; says whether the telemetry had a sample before. */
+export function storeTelemetry(doc: TwinDocument, entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, quality: Quality): boolean {
   const section = doc.$telemetry;
   const stored = hasOwn.call(section, entry.path) ? section[entry.path] : undefined;
   if (stored !== undefined && (sourceIso !== undefined) === (stored.sourceTime !== undefined)) {
@@ -137,8 +144,7 @@ export function applyTelemetry(doc: TwinDocument, entry: ContentEntry, value: un
   } else {
     section[entry.path] = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
   }
-  const copy: TelemetrySample = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
-  return { op: stored !== undefined ? 'replace' : 'add', path: entry.pointer, value: copy };
+  return stored !== undefined;
 }
 
 /** Sets one metadata field, emitting add or replace. */

@@ -272,3 +272,44 @@ describe('negative zero', () => {
     assert.ok(Object.is((graph.getTwin('cnc-1')?.spindle as Record<string, unknown>).maxSpeed, 0));
   });
 });
+
+describe('applySamplePartsWithoutEvent', () => {
+  test('changes the twin exactly as applySampleParts does, without making a telemetry event', () => {
+    const withEvents = newGraph();
+    const without = newGraph();
+    for (const { graph } of [withEvents, without]) addMachine(graph);
+    const samples: [string, unknown, number | undefined, 'good' | 'bad' | undefined][] = [
+      ['spindle/speed', 8000.5, Date.UTC(2024, 0, 1) - 40, 'uncertain' as 'good'],
+      ['positionX', 12.5, undefined, undefined],
+      ['spindle/speed', 8100, Date.UTC(2024, 0, 1) + 960, 'good'],
+      ['positionX', -3, Date.UTC(2024, 0, 1) + 990, 'bad'],
+    ];
+    for (const [path, value, sourceTime, quality] of samples) {
+      withEvents.clock.advance(1000);
+      without.clock.advance(1000);
+      assert.equal(withEvents.graph.applySampleParts('cnc-1', path, value, sourceTime, quality).kind, 'telemetry');
+      assert.equal(without.graph.applySamplePartsWithoutEvent('cnc-1', path, value, sourceTime, quality), undefined);
+    }
+    // Each graph has its own etag prefix; the rest of the document, the version and the etag's
+    // version part must match.
+    const { $etag: etagWithout, ...docWithout } = without.graph.getTwin('cnc-1')!;
+    const { $etag: etagWith, ...docWith } = withEvents.graph.getTwin('cnc-1')!;
+    assert.deepEqual(docWithout, docWith);
+    assert.equal(without.graph.getVersion('cnc-1'), withEvents.graph.getVersion('cnc-1'));
+    assert.equal(without.graph.getVersion('cnc-1'), 5);
+    assert.match(String(etagWithout), /-5"$/);
+    assert.match(String(etagWith), /-5"$/);
+    assert.equal(without.graph.read('cnc-1', 'spindle/speed').quality, 'good');
+  });
+
+  test('a reported property still gets its event, and a refused sample changes nothing', () => {
+    const { graph } = newGraph();
+    addMachine(graph);
+    const event = graph.applySamplePartsWithoutEvent('cnc-1', 'activeProgram', 'O1000', 1, undefined);
+    assert.equal(event?.kind, 'property');
+    assert.equal(event?.path, 'activeProgram');
+    assertRefused(graph, () => graph.applySamplePartsWithoutEvent('cnc-1', 'spindle/speed', 'fast', undefined, undefined), 'value-type', ['spindle/speed']);
+    assertRefused(graph, () => graph.applySamplePartsWithoutEvent('cnc-1', 'startCycle', 1, undefined, undefined), 'path-kind', ['startCycle: is a Command']);
+    assertRefused(graph, () => graph.applySamplePartsWithoutEvent('cnc-1', 'positionX', 1, Number.NaN, undefined), 'input-invalid', ['sourceTime']);
+  });
+});

@@ -47,7 +47,7 @@ export = function register(RED: NodeAPI): void {
     if (!node.problem && models?.registry.model) {
       const options = { staleness: rules.staleness, limits: rules.limits };
       const file = path.join(RED.settings.userDir ?? process.cwd(), 'twinflow', `twin-graph-${node.id}.json`);
-      store = config.persist === false ? undefined : new SnapshotStore(file, () => node.graph?.snapshot(), (err) => node.error(`twin-graph: cannot save ${file}: ${err.message}`), { privateCopies: true });
+      store = config.persist === false ? undefined : new SnapshotStore(file, () => node.graph?.liveSnapshot(), (err) => node.error(`twin-graph: cannot save ${file}: ${err.message}`));
       try {
         const saved = store?.load() as TwinGraphSnapshot | undefined;
         node.graph = saved ? TwinGraph.restore(models.registry.model, saved, options) : new TwinGraph(models.registry.model, options);

@@ -543,11 +543,19 @@ export class TwinGraph {
 
   /** Plain JSON of the whole graph; `TwinGraph.restore` rebuilds it exactly. */
   snapshot(): TwinGraphSnapshot {
+    return cloneJson(this.liveSnapshot());
+  }
+
+  /**
+   * The same as `snapshot()`, but holding the graph's own documents and relationships, not copies:
+   * for turning into JSON at once (a save). Nothing may keep or change it.
+   */
+  liveSnapshot(): TwinGraphSnapshot {
     const twins: TwinGraphSnapshot['twins'] = [];
     const relationships: RelationshipDocument[] = [];
     for (const twin of this.twins.values()) {
-      twins.push({ version: twin.version, document: cloneJson(twin.doc) });
-      for (const rel of twin.outgoing.values()) relationships.push(cloneJson(rel));
+      twins.push({ version: twin.version, document: twin.doc });
+      for (const rel of twin.outgoing.values()) relationships.push(rel);
     }
     return { format: SNAPSHOT_FORMAT, formatVersion: 1, twins, relationships };
   }

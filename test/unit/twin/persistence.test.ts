@@ -74,6 +74,15 @@ describe('snapshot and restore', () => {
     assert.deepEqual(cnc1.spindle?.$metadata?.speedSetpoint, { desiredValue: 9000, desiredVersion: 1, ackVersion: 1, ackCode: 202, ackDescription: 'ramping' });
   });
 
+  test('the live snapshot a save turns into JSON writes the same JSON as the snapshot, without copying', () => {
+    const graph = busyGraph(new ManualClock());
+    const live = graph.liveSnapshot();
+    assert.equal(JSON.stringify(live), JSON.stringify(graph.snapshot()));
+    // It holds the graph's own documents (the same objects each time); snapshot() copies.
+    assert.equal(graph.liveSnapshot().twins[2]?.document, live.twins[2]?.document);
+    assert.notEqual(graph.snapshot().twins[2]?.document, live.twins[2]?.document);
+  });
+
   test('restore rebuilds it exactly, and further changes behave identically', () => {
     const clockA = new ManualClock();
     const original = busyGraph(clockA);

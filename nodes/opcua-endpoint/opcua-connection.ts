@@ -92,11 +92,24 @@ export interface ItemChange {
   quality: Quality;
 }
 
-export interface MonitorOptions {
+/** Makes what onChanges gets for one value of item `index` (absent times are undefined). */
+export type ChangeMaker<T> = (index: number, value: unknown, sourceTime: number | undefined, serverTime: number | undefined, statusCode: number, quality: Quality) => T;
+
+/** The default ChangeMaker. */
+export const itemChange = (items: readonly ItemSpec[]): ChangeMaker<ItemChange> => (index, value, sourceTime, serverTime, statusCode, quality) =>
+  // One literal with every field: fields added afterwards would cost a second allocation per value.
+  ({ index, name: items[index]!.name, value, sourceTime, serverTime, statusCode, quality });
+
+export interface MonitorOptions<T = ItemChange> {
   items: ItemSpec[];
   publishingInterval: number;
+  /**
+   * Makes each change in the form the caller passes on (default: an ItemChange), so a value costs
+   * one object on its way to the flow, not two: this runs for every value the server sends.
+   */
+  makeChange?: ChangeMaker<T>;
   /** Called once per publish cycle with every change of that cycle, in arrival order. */
-  onChanges: (changes: ItemChange[]) => void;
+  onChanges: (changes: T[]) => void;
   /** An item the server refused (unknown NodeId, bad browse path, ...). The other items keep working. */
   onItemError: (item: ItemSpec, index: number, message: string) => void;
 }
@@ -111,7 +124,8 @@ interface Logger {
   warn(message: string): void;
 }
 
-interface Registration extends MonitorOptions {
+interface Registration extends Omit<MonitorOptions<unknown>, 'makeChange'> {
+  makeChange: ChangeMaker<unknown>;
   groups: ClientMonitoredItemGroup[];
   active: number;
   closed: boolean;
@@ -123,7 +137,7 @@ interface Registration extends MonitorOptions {
   lastSourceTime: Float64Array;
   lastStatusCode: Float64Array;
   lastValue: unknown[];
-  pending: ItemChange[];
+  pending: unknown[];
   flushScheduled: boolean;
 }
 
@@ -359,9 +373,10 @@ export class OpcuaConnection extends EventEmitter {
 
   // ---- monitored items -------------------------------------------------------------------------
 
-  monitor(options: MonitorOptions): MonitorHandle {
+  monitor<T = ItemChange>(options: MonitorOptions<T>): MonitorHandle {
     const registration: Registration = {
-      ...options,
+      ...(options as unknown as MonitorOptions<unknown>),
+      makeChange: options.makeChange ?? itemChange(options.items),
       groups: [],
       active: 0,
       closed: false,
@@ -556,23 +571,14 @@ export class OpcuaConnection extends EventEmitter {
       if (Object.is(last, value) || jsonEqual(last, value)) return;
     }
     this.#valuesReceived++;
-    this.#lastDataAt = Date.now();
-    // One literal with every field (absent times stay undefined): this runs for every value the
-    // server sends, and fields added afterwards would cost a second allocation each time.
-    const change: ItemChange = {
-      index,
-      name: registration.items[index]!.name,
-      value,
-      sourceTime,
-      serverTime: dataValue.serverTimestamp ? dataValue.serverTimestamp.getTime() : undefined,
-      statusCode,
-      quality: qualityOf(statusCode),
-    };
+    const serverTime = dataValue.serverTimestamp ? dataValue.serverTimestamp.getTime() : undefined;
+    registration.pending.push(registration.makeChange(index, value, sourceTime, serverTime, statusCode, qualityOf(statusCode)));
     registration.lastSourceTime[index] = sourceTime ?? Number.NaN;
     registration.lastStatusCode[index] = statusCode;
     registration.lastValue[index] = value;
-    registration.pending.push(change);
     if (!registration.flushScheduled) {
+      // Once per batch rather than per value: the watchdog needs no finer time.
+      this.#lastDataAt = Date.now();
       registration.flushScheduled = true;
       setImmediate(() => {
         registration.flushScheduled = false;

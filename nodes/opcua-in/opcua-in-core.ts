@@ -1,5 +1,5 @@
 // Pure parts of opcua-in: item changes to messages in the message contract, and health to a status.
-import type { Health, ItemChange } from '../opcua-endpoint/opcua-connection';
+import type { ChangeMaker, Health } from '../opcua-endpoint/opcua-connection';
 import type { ItemSpec } from '../opcua-endpoint/opcua-items';
 import type { SampleMessage, TwinRef } from '../lib/messages';
 
@@ -11,36 +11,37 @@ export interface NodeStatus {
   text: string;
 }
 
-function sampleOf(change: ItemChange, twin: TwinRef | undefined, item: ItemSpec | undefined): SampleMessage {
-  // Where the value came from, kept apart from fields that output nodes act on (opcua-out's nodeId).
-  const opcua = item?.nodeId ? { statusCode: change.statusCode, nodeId: item.nodeId }
-    : item?.browsePath ? { statusCode: change.statusCode, browsePath: item.browsePath }
-      : { statusCode: change.statusCode };
-  // The usual case as one literal: this runs for every value of every publish cycle, and fields
-  // added one by one would cost a second allocation per sample.
-  if (twin === undefined && change.sourceTime !== undefined && change.serverTime !== undefined) {
-    return { topic: change.name, payload: change.value, sourceTime: change.sourceTime, serverTime: change.serverTime, quality: change.quality, opcua } as SampleMessage;
-  }
-  const sample = { topic: change.name, payload: change.value } as SampleMessage;
-  if (twin) sample.twin = twin;
-  if (change.sourceTime !== undefined) sample.sourceTime = change.sourceTime;
-  if (change.serverTime !== undefined) sample.serverTime = change.serverTime;
-  sample.quality = change.quality;
-  sample.opcua = opcua;
-  return sample;
+/**
+ * Makes the sample, in the message contract, for a value of item `index` of `items`: handed to the
+ * connection, so each value the server sends becomes this one object and no other on its way.
+ */
+export function sampleMaker(items: readonly ItemSpec[], twin: TwinRef | undefined): ChangeMaker<SampleMessage> {
+  return (index, value, sourceTime, serverTime, statusCode, quality) => {
+    const item = items[index];
+    // Where the value came from, kept apart from fields that output nodes act on (opcua-out's nodeId).
+    const opcua = item?.nodeId ? { statusCode, nodeId: item.nodeId }
+      : item?.browsePath ? { statusCode, browsePath: item.browsePath }
+        : { statusCode };
+    const topic = item ? item.name : '';
+    // The usual case as one literal: fields added one by one would cost a second allocation per sample.
+    if (twin === undefined && sourceTime !== undefined && serverTime !== undefined) {
+      return { topic, payload: value, sourceTime, serverTime, quality, opcua } as SampleMessage;
+    }
+    const sample = { topic, payload: value } as SampleMessage;
+    if (twin) sample.twin = twin;
+    if (sourceTime !== undefined) sample.sourceTime = sourceTime;
+    if (serverTime !== undefined) sample.serverTime = serverTime;
+    sample.quality = quality;
+    sample.opcua = opcua;
+    return sample;
+  };
 }
 
 /**
  * One message per change, or one message per publish cycle whose payload is the array of samples
  * (topic `samples`): thousands of tags then cost one message per cycle, not one per value.
- * `items` is the list the changes' `index` points into.
  */
-export function sampleMessages(changes: ItemChange[], mode: OutputMode, twin: TwinRef | undefined, items: ItemSpec[]): SampleMessage[] {
-  const samples = new Array<SampleMessage>(changes.length);
-  for (let i = 0; i < changes.length; i++) {
-    const change = changes[i]!;
-    samples[i] = sampleOf(change, twin, items[change.index]);
-  }
+export function outputMessages(samples: SampleMessage[], mode: OutputMode, twin: TwinRef | undefined): SampleMessage[] {
   if (mode === 'change') return samples;
   return [{ topic: 'samples', payload: samples, ...(twin ? { twin } : {}) }];
 }

@@ -2,9 +2,10 @@
 // connection and sends samples in the message contract; reads and browses on demand.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { OpcuaEndpointNode } from '../opcua-endpoint/endpoint-node';
-import type { Health, ItemChange, MonitorHandle, OpcuaConnection } from '../opcua-endpoint/opcua-connection';
+import type { Health, MonitorHandle, OpcuaConnection } from '../opcua-endpoint/opcua-connection';
 import { normalizeItems, type ItemSpec } from '../opcua-endpoint/opcua-items';
-import { healthStatus, sampleMessages, type OutputMode } from './opcua-in-core';
+import { healthStatus, outputMessages, sampleMaker, type OutputMode } from './opcua-in-core';
+import type { SampleMessage } from '../lib/messages';
 
 interface OpcuaInDef extends NodeDef {
   endpoint: string;
@@ -60,10 +61,9 @@ export = function register(RED: NodeAPI): void {
       node.status(healthStatus(health, handle?.activeItems ?? 0, items.length, valuesSent));
       if (withHealth) node.send([null, { topic: 'health', payload: { ...health, items: items.length, activeItems: handle?.activeItems ?? 0 } }]);
     };
-    const onChanges = (changes: ItemChange[]) => {
-      const messages = sampleMessages(changes, outputMode, twin, items);
-      valuesSent += changes.length;
-      for (const msg of messages) node.send(withHealth ? [msg, null] : msg);
+    const onChanges = (samples: SampleMessage[]) => {
+      valuesSent += samples.length;
+      for (const msg of outputMessages(samples, outputMode, twin)) node.send(withHealth ? [msg, null] : msg);
     };
 
     if (connection) {
@@ -73,6 +73,7 @@ export = function register(RED: NodeAPI): void {
         handle = connection.monitor({
           items,
           publishingInterval,
+          makeChange: sampleMaker(items, twin),
           onChanges,
           onItemError: (item, index, message) => {
             node.error(`opcua-in: item ${index} "${item.name}" (${item.nodeId ?? item.browsePath}): ${message}`, { topic: item.name, payload: null, item });
@@ -99,16 +100,9 @@ export = function register(RED: NodeAPI): void {
           if (action === 'read') {
             const wanted = selectItems(items, msg.payload);
             const results = await connection.read(wanted.map((w) => w.nodeId!));
-            const changes: ItemChange[] = results.map((r, i) => ({
-              index: i,
-              name: wanted[i]!.name,
-              value: r.value,
-              statusCode: r.statusCode,
-              quality: r.quality,
-              ...(r.sourceTime !== undefined ? { sourceTime: r.sourceTime } : {}),
-              ...(r.serverTime !== undefined ? { serverTime: r.serverTime } : {}),
-            }));
-            for (const out of sampleMessages(changes, outputMode, twin, wanted)) {
+            const makeSample = sampleMaker(wanted, twin);
+            const samples = results.map((r, i) => makeSample(i, r.value, r.sourceTime, r.serverTime, r.statusCode, r.quality));
+            for (const out of outputMessages(samples, outputMode, twin)) {
               const reply = { ...msg, ...out };
               send(withHealth ? [reply, null] : reply);
             }

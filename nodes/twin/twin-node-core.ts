@@ -1,7 +1,7 @@
 // Pure part of the twin node: which twin a message addresses and what it asks of the twin graph,
 // in the message contract (samples, desired changes, acknowledgements, commands, relationships,
 // lifecycle, queries). Every refusal is a TwinError naming the field and the rule.
-import { TwinError, isLifecycleStage, type TwinChangeEvent, type TwinGraph } from '../lib/twin';
+import { TwinError, isLifecycleStage, type SampleBatch, type TwinChangeEvent, type TwinGraph } from '../lib/twin';
 import type { TwinRef } from '../lib/messages';
 
 export interface TwinNodeSettings {
@@ -204,38 +204,69 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
     const version = (graph.read(twin.id, msg.topic).metadata?.desiredVersion ?? d.version) as number;
     return { accepted: { ...out, desired: { ...d, version }, event }, events };
   }
-  if (msg.topic === 'samples') {
-    const accepted: Msg[] = [];
-    const rejected: Msg[] = [];
-    let withoutEvents = 0;
-    for (const sample of samplesOf(msg.payload)) {
-      try {
-        if (withoutTelemetryEvents) {
-          const event = graph.applySamplePartsWithoutEvent(twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor);
-          if (event) events.push(event);
-          else withoutEvents++;
-        } else {
-          events.push(graph.applySampleParts(twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor));
-        }
-        // One literal per case: fields added one by one would cost a second allocation per sample.
-        const quality = sample.quality ?? 'good';
-        accepted.push(sample.sourceTime !== undefined
-          ? { topic: sample.topic, payload: sample.payload, sourceTime: sample.sourceTime, quality }
-          : { topic: sample.topic, payload: sample.payload, quality });
-      } catch (err) {
-        rejected.push({ topic: sample.topic, payload: sample.payload, error: errorInfo(err) });
-      }
-    }
-    return {
-      ...(accepted.length > 0 ? { accepted: { ...out, payload: accepted } } : {}),
-      ...(rejected.length > 0 ? { rejected: { ...out, payload: rejected, error: { message: `${rejected.length} of ${rejected.length + accepted.length} samples refused: ${(rejected[0]!.error as { message: string }).message}` } } } : {}),
-      events,
-      withoutEvents,
-    };
-  }
+  if (msg.topic === 'samples') return applyBatch(graph, samplesOf(msg.payload), out, actor, withoutTelemetryEvents === true);
   if (msg.payload === undefined) fail('input-invalid', `payload: the value for "${msg.topic}" is missing`);
   events.push(graph.applySample(twin.id, { path: msg.topic, value: msg.payload, ...sampleOptions() }, actor));
   return { accepted: { ...out, event: events.at(-1) }, events };
+}
+
+/**
+ * Each sample of a batch on its own: the refused ones go to the second output with their reasons.
+ * Accepted samples go on as they came, and the batch itself when every sample was accepted as it
+ * came: no array or copy per sample. Only a sample without a quality is copied, to say 'good'.
+ */
+function applyBatch(graph: TwinGraph, samples: BatchSample[], out: Msg & { twin: TwinRef }, actor: { actor?: string }, withoutTelemetryEvents: boolean): Outcome {
+  const events: TwinChangeEvent[] = [];
+  const rejected: Msg[] = [];
+  let withoutEvents = 0;
+  // Stays undefined while every sample so far goes on as it came.
+  let accepted: BatchSample[] | undefined;
+  const refuse = (i: number, err: unknown) => {
+    accepted ??= samples.slice(0, i);
+    const sample = samples[i]!;
+    rejected.push({ topic: sample.topic, payload: sample.payload, error: errorInfo(err) });
+  };
+  let batch: SampleBatch | undefined;
+  try {
+    if (withoutTelemetryEvents) batch = graph.sampleBatch(out.twin.id, actor);
+  } catch (err) {
+    // The twin takes no changes (e.g. decommissioned): every sample is refused for that reason.
+    for (let i = 0; i < samples.length; i++) refuse(i, err);
+  }
+  if (!withoutTelemetryEvents || batch) {
+    try {
+      for (let i = 0; i < samples.length; i++) {
+        const sample = samples[i]!;
+        try {
+          if (batch) {
+            const event = batch.apply(sample.topic, sample.payload, sample.sourceTime, sample.quality);
+            if (event) events.push(event);
+            else withoutEvents++;
+          } else {
+            events.push(graph.applySampleParts(out.twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor));
+          }
+        } catch (err) {
+          refuse(i, err);
+          continue;
+        }
+        if (sample.quality === undefined) {
+          accepted ??= samples.slice(0, i);
+          accepted.push({ ...sample, quality: 'good' });
+        } else if (accepted) {
+          accepted.push(sample);
+        }
+      }
+    } finally {
+      batch?.finish();
+    }
+  }
+  const acceptedSamples = accepted ?? samples;
+  return {
+    ...(acceptedSamples.length > 0 ? { accepted: { ...out, payload: acceptedSamples } } : {}),
+    ...(rejected.length > 0 ? { rejected: { ...out, payload: rejected, error: { message: `${rejected.length} of ${samples.length} samples refused: ${(rejected[0]!.error as { message: string }).message}` } } } : {}),
+    events,
+    withoutEvents,
+  };
 }
 
 function actorOf(msg: Msg): { actor?: string } {

@@ -101,12 +101,17 @@ describe('twin node', () => {
 
   it('applies a batch sample by sample: good ones accepted, bad ones refused with their reasons', async () => {
     await load(flow());
+    const sourceTime = Date.now();
     const result = await send({ topic: 'samples', payload: [
-      { topic: 'spindle/speed', payload: 1000, sourceTime: Date.now(), quality: 'good' },
+      { topic: 'spindle/speed', payload: 1000, sourceTime, quality: 'good', opcua: { statusCode: 0 } },
       { topic: 'coolant/temperature', payload: 'hot', quality: 'good' },
       { topic: 'positionX', payload: 12.5 },
     ] });
-    assert.deepEqual((result.ok!.payload as { topic: string }[]).map((s) => s.topic), ['spindle/speed', 'positionX']);
+    // Accepted samples go on as they came (opcua-in's fields too); one without a quality says 'good'.
+    assert.deepEqual(result.ok!.payload, [
+      { topic: 'spindle/speed', payload: 1000, sourceTime, quality: 'good', opcua: { statusCode: 0 } },
+      { topic: 'positionX', payload: 12.5, quality: 'good' },
+    ]);
     const rejectedBatch = await refused.waitFor((m) => Array.isArray(m.payload));
     assert.equal((rejectedBatch.payload as { topic: string }[])[0]!.topic, 'coolant/temperature');
     assert.match(((rejectedBatch.payload as { error: { message: string } }[])[0]!.error.message), /coolant\/temperature/);
@@ -231,8 +236,9 @@ describe('twin node', () => {
     const file = path.join(currentUserDir(), 'twinflow', 'twin-graph-g1.json');
     const saved = () => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
     // Nothing records or hears changes yet: the batch's telemetry makes no events.
-    const quiet = await send({ topic: 'samples', payload: [{ topic: 'spindle/speed', payload: 2900 }, { topic: 'positionX', payload: 12.5 }] });
-    assert.equal((quiet.ok!.payload as unknown[]).length, 2);
+    const given = [{ topic: 'spindle/speed', payload: 2900, quality: 'good' }, { topic: 'positionX', payload: 12.5, sourceTime: Date.now(), quality: 'uncertain' }];
+    const quiet = await send({ topic: 'samples', payload: given });
+    assert.deepEqual(quiet.ok!.payload, given, 'a batch accepted whole goes on as it came');
     await eventually(() => /^cnc-1 · operation · 3 ok$/.test(statusOf(helper.getNode('tw1'))?.text ?? ''), 'the status counts the creation and both samples');
     await eventually(() => /2900/.test(saved()) && /12\.5/.test(saved()), 'the batch reaches the file with the delayed save');
     assert.equal((await getTwin()).$telemetry.positionX.value, 12.5);

@@ -2,7 +2,7 @@
 // pure TypeScript. parseModels turns JSON documents into an immutable ModelSet (see model.ts);
 // validateInstance checks telemetry, property and command values against it.
 export { parseModels, type ParseModelsOptions, type ParseModelsResult } from './parser';
-export { prepareValidators, validateInstance, type ValidationResult, type ValidationTarget } from './validator';
+export { instanceValidator, prepareValidators, validateInstance, type ValidationResult, type ValidationTarget } from './validator';
 export { toJsonSchema } from './compiler';
 export { dtmiToRepositoryPath, isUserDtmi } from './dtmi';
 export type { DtdlError, DtdlErrorCode } from './errors';

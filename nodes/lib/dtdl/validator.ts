@@ -263,6 +263,22 @@ export function prepareValidators(model: ModelSet, targets: Iterable<{ interface
 }
 
 /**
+ * validateInstance for one target, looked up once rather than per value: for a telemetry whose
+ * every sample is checked. The validator is compiled on first use unless prepareValidators did it.
+ */
+export function instanceValidator(model: ModelSet, target: ValidationTarget): (value: unknown) => ValidationResult {
+  let entry: Entry | undefined;
+  return (value) => {
+    if (entry === undefined) {
+      const found = typeof target === 'string' ? validatorsOf(model).entryForId(target) : validatorsOf(model).entryForName(target.interface, target.name);
+      if (!isEntry(found)) return found;
+      entry = found;
+    }
+    return entry.check(value) ? OK : entry.explain(value);
+  };
+}
+
+/**
  * Validates `value` against a target of `model`:
  * - `{ interface, name }`: a Telemetry or Property by name (inherited ones too), a path into a
  *   Component ("spindle/speed"), a command payload ("startCycle/request", "startCycle/response"), or

@@ -1,7 +1,7 @@
-// Per-Interface lookups the hot path needs, resolved once: for each DTDL path its kind, the
-// validation target object (reused, so validateInstance hits its cache), JSON pointers, and limits.
+// Per-Interface lookups the hot path needs, resolved once: for each DTDL path its kind, its
+// validation target and validator, JSON pointers, and limits.
 
-import { prepareValidators, type CommandInfo, type InterfaceInfo, type ModelSet, type PropertyInfo, type RelationshipInfo, type ResolvedContent, type Schema, type TelemetryInfo, type ValidationTarget } from '../dtdl';
+import { instanceValidator, prepareValidators, type CommandInfo, type InterfaceInfo, type ModelSet, type PropertyInfo, type RelationshipInfo, type ResolvedContent, type Schema, type TelemetryInfo, type ValidationResult, type ValidationTarget } from '../dtdl';
 import { TwinError } from './errors';
 import { pointer } from './patch';
 
@@ -32,6 +32,8 @@ export interface ContentEntry {
   readonly name: string;
   /** What validateInstance checks values against (for a Command: its request). */
   readonly target: ValidationTarget;
+  /** validateInstance against `target`, with the target looked up once. */
+  readonly validate: (value: unknown) => ValidationResult;
   readonly writable: boolean;
   /** Where the value lives in the twin document. */
   readonly pointer: string;
@@ -156,11 +158,13 @@ export class ModelIndex {
     const metadataPointer = component ? pointer(component, '$metadata', name) : pointer('$metadata', name);
     const schema = kind === 'Telemetry' || kind === 'Property' ? resolved.schema : undefined;
     const limits = kind === 'Property' ? this.limitRules.filter((r) => r.path === path && modelMatches(this.models, this.dtmi, r.model)) : [];
+    const target = { interface: this.dtmi, name: kind === 'Command' ? `${path}/request` : path };
     const entry: ContentEntry = {
       path,
       kind,
       name,
-      target: { interface: this.dtmi, name: kind === 'Command' ? `${path}/request` : path },
+      target,
+      validate: instanceValidator(this.models, target),
       writable: kind === 'Property' ? resolved.writable : false,
       pointer: valuePointer,
       metadataPointer,

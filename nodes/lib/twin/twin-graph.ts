@@ -75,6 +75,18 @@ export interface ContentReading {
   metadata?: PropertyMetadata;
 }
 
+/** Samples of one batch for one twin (TwinGraph.sampleBatch). */
+export interface SampleBatch {
+  /**
+   * Applies one sample as applySampleParts does, or throws a TwinError (changing nothing) for a
+   * refused one. Returns the event of a reported property, which is always made (its change is
+   * saved at once), and undefined for telemetry.
+   */
+  apply(path: string, value: unknown, sourceTime: number | undefined, quality: Quality | undefined): TwinChangeEvent | undefined;
+  /** Sets the etag and `$lastUpdateTime` after the batch's telemetry, once: nothing reads them in between. */
+  finish(): void;
+}
+
 export interface ListFilter {
   /** DTMI; twins of Interfaces extending it match too unless `exact`. */
   model?: string;
@@ -349,23 +361,39 @@ export class TwinGraph {
   }
 
   /**
-   * applySampleParts for a caller that keeps no change event (no event log records it, nobody
-   * listens): a telemetry sample then costs no event, patch or copy, which is most of what a
-   * sample allocates. The twin changes exactly as with applySampleParts (version, etag, times).
-   * Returns the event of a reported property, which is always made (its change is saved at once),
-   * and undefined for telemetry.
+   * Applies a batch's samples to one twin one at a time, for a caller that keeps no change event
+   * for telemetry (no event log records it, nobody listens): a telemetry sample then costs no
+   * event, patch or copy, which is most of what a sample allocates. Throws at once when the twin
+   * takes no changes (unknown, decommissioned, ifMatch). See SampleBatch.
    */
-  applySamplePartsWithoutEvent(twinId: string, path: string, value: unknown, sourceTime: number | undefined, quality: Quality | undefined, options: WriteOptions = {}): TwinChangeEvent | undefined {
+  sampleBatch(twinId: string, options: WriteOptions = {}): SampleBatch {
     const twin = this.writable(twinId, options);
-    const entry = this.entryOfKind(twin, path, 'Telemetry', 'Property');
-    this.checkSampleMeta(twinId, path, sourceTime, quality);
-    this.validate(twin, entry, value);
-    if (entry.kind !== 'Telemetry') return this.applySampleUnchecked(twin, entry, value, sourceTime, quality ?? 'good', options);
     const now = this.clock();
-    storeTelemetry(twin.doc, entry, value, this.nowIso.text(now), sourceTime === undefined ? undefined : this.sourceIso.text(sourceTime), quality ?? 'good');
-    twin.touch(entry, now);
-    this.nextVersion(twin, now);
-    return undefined;
+    const nowText = this.nowIso.text(now);
+    // Telemetry applied since the etag and $lastUpdateTime were last set.
+    let unsettled = false;
+    return {
+      apply: (path, value, sourceTime, quality) => {
+        const entry = this.entryOfKind(twin, path, 'Telemetry', 'Property');
+        this.checkSampleMeta(twinId, path, sourceTime, quality);
+        this.validate(twin, entry, value);
+        if (entry.kind !== 'Telemetry') {
+          unsettled = false;
+          return this.applySampleUnchecked(twin, entry, value, sourceTime, quality ?? 'good', options);
+        }
+        storeTelemetry(twin.doc, entry, value, nowText, sourceTime === undefined ? undefined : this.sourceIso.text(sourceTime), quality ?? 'good');
+        twin.touch(entry, now);
+        twin.version += 1;
+        unsettled = true;
+        return undefined;
+      },
+      finish: () => {
+        if (!unsettled) return;
+        unsettled = false;
+        twin.doc.$etag = this.etag(twin.version);
+        twin.doc.$metadata.$lastUpdateTime = nowText;
+      },
+    };
   }
 
   /**
@@ -655,7 +683,7 @@ export class TwinGraph {
   }
 
   private validate(twin: TwinRecord, entry: ContentEntry, value: unknown): void {
-    const result = validateInstance(this.models, entry.target, value);
+    const result = entry.validate(value);
     if (!result.ok) throw validationError(result.errors, twin.id, entry.path);
   }
 
@@ -738,7 +766,7 @@ export class TwinGraph {
         seen.add(path);
         const entry = index.entry(path, id);
         if (entry.kind !== 'Property') throw new TwinError('path-kind', `${path}: is a ${entry.kind}; a twin is created with Property values only`, { twinId: id, path });
-        const result = validateInstance(this.models, entry.target, value);
+        const result = entry.validate(value);
         if (!result.ok) throw validationError(result.errors, id, path);
         out.push([entry, value]);
       } catch (err) {

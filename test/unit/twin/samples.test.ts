@@ -273,7 +273,7 @@ describe('negative zero', () => {
   });
 });
 
-describe('applySamplePartsWithoutEvent', () => {
+describe('sampleBatch', () => {
   test('changes the twin exactly as applySampleParts does, without making a telemetry event', () => {
     const withEvents = newGraph();
     const without = newGraph();
@@ -288,7 +288,10 @@ describe('applySamplePartsWithoutEvent', () => {
       withEvents.clock.advance(1000);
       without.clock.advance(1000);
       assert.equal(withEvents.graph.applySampleParts('cnc-1', path, value, sourceTime, quality).kind, 'telemetry');
-      assert.equal(without.graph.applySamplePartsWithoutEvent('cnc-1', path, value, sourceTime, quality), undefined);
+      // A batch of one sample each: each takes its own time, as each applySampleParts does.
+      const batch = without.graph.sampleBatch('cnc-1');
+      assert.equal(batch.apply(path, value, sourceTime, quality), undefined);
+      batch.finish();
     }
     // Each graph has its own etag prefix; the rest of the document, the version and the etag's
     // version part must match.
@@ -302,14 +305,44 @@ describe('applySamplePartsWithoutEvent', () => {
     assert.equal(without.graph.read('cnc-1', 'spindle/speed').quality, 'good');
   });
 
-  test('a reported property still gets its event, and a refused sample changes nothing', () => {
+  test('one batch: a version per sample, the etag and last update time set once by finish, a property event in between that matches the twin', () => {
+    const { graph, clock } = newGraph();
+    addMachine(graph);
+    clock.advance(1000);
+    const etagBefore = graph.getEtag('cnc-1');
+    const batch = graph.sampleBatch('cnc-1', { actor: 'opcua-in' });
+    batch.apply('spindle/speed', 100, clock.now - 5, 'good');
+    const event = batch.apply('activeProgram', 'O1000', undefined, undefined);
+    assert.equal(event?.kind, 'property');
+    assert.equal(event?.version, 3);
+    assert.equal(event?.etag, graph.getEtag('cnc-1'), 'the property event says the etag the twin has after it');
+    batch.apply('positionX', 1, undefined, undefined);
+    batch.apply('positionX', 2, undefined, undefined);
+    batch.finish();
+    assert.equal(graph.getVersion('cnc-1'), 5);
+    assert.notEqual(graph.getEtag('cnc-1'), etagBefore);
+    assert.match(String(graph.getEtag('cnc-1')), /-5"$/);
+    const twin = graph.getTwin('cnc-1')!;
+    assert.equal(twin.$metadata.$lastUpdateTime, new Date(clock.now).toISOString());
+    assert.equal(twin.$telemetry.positionX?.value, 2);
+    // Finishing again, or a batch with nothing applied, changes nothing.
+    const settled = graph.getTwin('cnc-1');
+    batch.finish();
+    graph.sampleBatch('cnc-1').finish();
+    assert.deepEqual(graph.getTwin('cnc-1'), settled);
+  });
+
+  test('a refused sample changes nothing, and a twin that takes no changes refuses the batch', () => {
     const { graph } = newGraph();
     addMachine(graph);
-    const event = graph.applySamplePartsWithoutEvent('cnc-1', 'activeProgram', 'O1000', 1, undefined);
-    assert.equal(event?.kind, 'property');
-    assert.equal(event?.path, 'activeProgram');
-    assertRefused(graph, () => graph.applySamplePartsWithoutEvent('cnc-1', 'spindle/speed', 'fast', undefined, undefined), 'value-type', ['spindle/speed']);
-    assertRefused(graph, () => graph.applySamplePartsWithoutEvent('cnc-1', 'startCycle', 1, undefined, undefined), 'path-kind', ['startCycle: is a Command']);
-    assertRefused(graph, () => graph.applySamplePartsWithoutEvent('cnc-1', 'positionX', 1, Number.NaN, undefined), 'input-invalid', ['sourceTime']);
+    const batch = graph.sampleBatch('cnc-1');
+    assertRefused(graph, () => batch.apply('spindle/speed', 'fast', undefined, undefined), 'value-type', ['spindle/speed']);
+    assertRefused(graph, () => batch.apply('startCycle', 1, undefined, undefined), 'path-kind', ['startCycle: is a Command']);
+    assertRefused(graph, () => batch.apply('positionX', 1, Number.NaN, undefined), 'input-invalid', ['sourceTime']);
+    assertRefused(graph, () => batch.apply('positionX', 1, undefined, 'fine' as 'good'), 'input-invalid', ['quality']);
+    batch.finish();
+    assertRefused(graph, () => graph.sampleBatch('nobody'), 'twin-unknown', ['nobody']);
+    graph.setLifecycleStage('cnc-1', 'decommissioned');
+    assertRefused(graph, () => graph.sampleBatch('cnc-1'), 'decommissioned', ['cnc-1']);
   });
 });

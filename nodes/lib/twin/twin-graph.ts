@@ -354,9 +354,7 @@ export class TwinGraph {
    */
   applySampleParts(twinId: string, path: string, value: unknown, sourceTime: number | undefined, quality: Quality | undefined, options: WriteOptions = {}): TwinChangeEvent {
     const twin = this.writable(twinId, options);
-    const entry = this.entryOfKind(twin, path, 'Telemetry', 'Property');
-    this.checkSampleMeta(twinId, path, sourceTime, quality);
-    this.validate(twin, entry, value);
+    const entry = this.checkedSample(twin, path, value, sourceTime, quality);
     return this.applySampleUnchecked(twin, entry, value, sourceTime, quality ?? 'good', options);
   }
 
@@ -374,9 +372,7 @@ export class TwinGraph {
     let unsettled = false;
     return {
       apply: (path, value, sourceTime, quality) => {
-        const entry = this.entryOfKind(twin, path, 'Telemetry', 'Property');
-        this.checkSampleMeta(twinId, path, sourceTime, quality);
-        this.validate(twin, entry, value);
+        const entry = this.checkedSample(twin, path, value, sourceTime, quality);
         if (entry.kind !== 'Telemetry') {
           unsettled = false;
           return this.applySampleUnchecked(twin, entry, value, sourceTime, quality ?? 'good', options);
@@ -690,6 +686,14 @@ export class TwinGraph {
   private sampleMeta(twinId: string, path: string, options: { sourceTime?: unknown; quality?: unknown }): { sourceTime: number | undefined; quality: Quality } {
     this.checkSampleMeta(twinId, path, options.sourceTime, options.quality);
     return { sourceTime: options.sourceTime as number | undefined, quality: (options.quality ?? 'good') as Quality };
+  }
+
+  /** The entry of a sample's Telemetry or Property, once the sample is known to be valid; throws otherwise. */
+  private checkedSample(twin: TwinRecord, path: string, value: unknown, sourceTime: unknown, quality: unknown): ContentEntry {
+    const entry = this.entryOfKind(twin, path, 'Telemetry', 'Property');
+    this.checkSampleMeta(twin.id, path, sourceTime, quality);
+    this.validate(twin, entry, value);
+    return entry;
   }
 
   private checkSampleMeta(twinId: string, path: string, sourceTime: unknown, quality: unknown): void {

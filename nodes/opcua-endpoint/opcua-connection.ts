@@ -82,32 +82,18 @@ export interface Health {
   lastError?: string;
 }
 
-export interface ItemChange {
-  index: number;
-  name: string;
-  value: unknown;
-  sourceTime?: number;
-  serverTime?: number;
-  statusCode: number;
-  quality: Quality;
-}
-
 /** Makes what onChanges gets for one value of item `index` (absent times are undefined). */
 export type ChangeMaker<T> = (index: number, value: unknown, sourceTime: number | undefined, serverTime: number | undefined, statusCode: number, quality: Quality) => T;
 
-/** The default ChangeMaker. */
-export const itemChange = (items: readonly ItemSpec[]): ChangeMaker<ItemChange> => (index, value, sourceTime, serverTime, statusCode, quality) =>
-  // One literal with every field: fields added afterwards would cost a second allocation per value.
-  ({ index, name: items[index]!.name, value, sourceTime, serverTime, statusCode, quality });
-
-export interface MonitorOptions<T = ItemChange> {
+export interface MonitorOptions<T> {
   items: ItemSpec[];
   publishingInterval: number;
   /**
-   * Makes each change in the form the caller passes on (default: an ItemChange), so a value costs
-   * one object on its way to the flow, not two: this runs for every value the server sends.
+   * Makes each change in the form the caller passes on (opcua-in: a sample in the message
+   * contract), so a value costs one object on its way to the flow, not two: this runs for every
+   * value the server sends.
    */
-  makeChange?: ChangeMaker<T>;
+  makeChange: ChangeMaker<T>;
   /** Called once per publish cycle with every change of that cycle, in arrival order. */
   onChanges: (changes: T[]) => void;
   /** An item the server refused (unknown NodeId, bad browse path, ...). The other items keep working. */
@@ -124,14 +110,13 @@ interface Logger {
   warn(message: string): void;
 }
 
-interface Registration extends Omit<MonitorOptions<unknown>, 'makeChange'> {
-  makeChange: ChangeMaker<unknown>;
+interface Registration extends MonitorOptions<unknown> {
   groups: ClientMonitoredItemGroup[];
   active: number;
   closed: boolean;
   /**
    * Per item, the source time (NaN: none yet), status code and value last delivered, to skip what a
-   * repair sends again. Flat arrays rather than the last ItemChange: that would keep every value's
+   * repair sends again. Flat arrays rather than the last change made: that would keep every value's
    * object alive into the next cycle, to be copied by the garbage collector on the way.
    */
   lastSourceTime: Float64Array;
@@ -373,10 +358,9 @@ export class OpcuaConnection extends EventEmitter {
 
   // ---- monitored items -------------------------------------------------------------------------
 
-  monitor<T = ItemChange>(options: MonitorOptions<T>): MonitorHandle {
+  monitor<T>(options: MonitorOptions<T>): MonitorHandle {
     const registration: Registration = {
-      ...(options as unknown as MonitorOptions<unknown>),
-      makeChange: options.makeChange ?? itemChange(options.items),
+      ...(options as MonitorOptions<unknown>),
       groups: [],
       active: 0,
       closed: false,

@@ -204,7 +204,7 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
     const version = (graph.read(twin.id, msg.topic).metadata?.desiredVersion ?? d.version) as number;
     return { accepted: { ...out, desired: { ...d, version }, event }, events };
   }
-  if (msg.topic === 'samples') return applyBatch(graph, samplesOf(msg.payload), out, actor, withoutTelemetryEvents === true);
+  if (msg.topic === 'samples') return applyBatch(graph, samplesOf(msg.payload), out, actor, events, withoutTelemetryEvents === true);
   if (msg.payload === undefined) fail('input-invalid', `payload: the value for "${msg.topic}" is missing`);
   events.push(graph.applySample(twin.id, { path: msg.topic, value: msg.payload, ...sampleOptions() }, actor));
   return { accepted: { ...out, event: events.at(-1) }, events };
@@ -215,8 +215,7 @@ export function handleMessage(graph: TwinGraph, msg: Msg, settings: TwinNodeSett
  * Accepted samples go on as they came, and the batch itself when every sample was accepted as it
  * came: no array or copy per sample. Only a sample without a quality is copied, to say 'good'.
  */
-function applyBatch(graph: TwinGraph, samples: BatchSample[], out: Msg & { twin: TwinRef }, actor: { actor?: string }, withoutTelemetryEvents: boolean): Outcome {
-  const events: TwinChangeEvent[] = [];
+function applyBatch(graph: TwinGraph, samples: BatchSample[], out: Msg & { twin: TwinRef }, actor: { actor?: string }, events: TwinChangeEvent[], withoutTelemetryEvents: boolean): Outcome {
   const rejected: Msg[] = [];
   let withoutEvents = 0;
   // Stays undefined while every sample so far goes on as it came.
@@ -226,47 +225,49 @@ function applyBatch(graph: TwinGraph, samples: BatchSample[], out: Msg & { twin:
     const sample = samples[i]!;
     rejected.push({ topic: sample.topic, payload: sample.payload, error: errorInfo(err) });
   };
+  const outcome = (): Outcome => {
+    const acceptedSamples = accepted ?? samples;
+    return {
+      ...(acceptedSamples.length > 0 ? { accepted: { ...out, payload: acceptedSamples } } : {}),
+      ...(rejected.length > 0 ? { rejected: { ...out, payload: rejected, error: { message: `${rejected.length} of ${samples.length} samples refused: ${(rejected[0]!.error as { message: string }).message}` } } } : {}),
+      events,
+      withoutEvents,
+    };
+  };
   let batch: SampleBatch | undefined;
   try {
-    if (withoutTelemetryEvents) batch = graph.sampleBatch(out.twin.id, actor);
+    batch = withoutTelemetryEvents ? graph.sampleBatch(out.twin.id, actor) : undefined;
   } catch (err) {
     // The twin takes no changes (e.g. decommissioned): every sample is refused for that reason.
     for (let i = 0; i < samples.length; i++) refuse(i, err);
+    return outcome();
   }
-  if (!withoutTelemetryEvents || batch) {
-    try {
-      for (let i = 0; i < samples.length; i++) {
-        const sample = samples[i]!;
-        try {
-          if (batch) {
-            const event = batch.apply(sample.topic, sample.payload, sample.sourceTime, sample.quality);
-            if (event) events.push(event);
-            else withoutEvents++;
-          } else {
-            events.push(graph.applySampleParts(out.twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor));
-          }
-        } catch (err) {
-          refuse(i, err);
-          continue;
+  try {
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i]!;
+      try {
+        if (batch) {
+          const event = batch.apply(sample.topic, sample.payload, sample.sourceTime, sample.quality);
+          if (event) events.push(event);
+          else withoutEvents++;
+        } else {
+          events.push(graph.applySampleParts(out.twin.id, sample.topic, sample.payload, sample.sourceTime, sample.quality, actor));
         }
-        if (sample.quality === undefined) {
-          accepted ??= samples.slice(0, i);
-          accepted.push({ ...sample, quality: 'good' });
-        } else if (accepted) {
-          accepted.push(sample);
-        }
+      } catch (err) {
+        refuse(i, err);
+        continue;
       }
-    } finally {
-      batch?.finish();
+      if (sample.quality === undefined) {
+        accepted ??= samples.slice(0, i);
+        accepted.push({ ...sample, quality: 'good' });
+      } else if (accepted) {
+        accepted.push(sample);
+      }
     }
+  } finally {
+    batch?.finish();
   }
-  const acceptedSamples = accepted ?? samples;
-  return {
-    ...(acceptedSamples.length > 0 ? { accepted: { ...out, payload: acceptedSamples } } : {}),
-    ...(rejected.length > 0 ? { rejected: { ...out, payload: rejected, error: { message: `${rejected.length} of ${samples.length} samples refused: ${(rejected[0]!.error as { message: string }).message}` } } } : {}),
-    events,
-    withoutEvents,
-  };
+  return outcome();
 }
 
 function actorOf(msg: Msg): { actor?: string } {

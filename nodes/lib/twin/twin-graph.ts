@@ -386,8 +386,7 @@ export class TwinGraph {
       finish: () => {
         if (!unsettled) return;
         unsettled = false;
-        twin.doc.$etag = this.etag(twin.version);
-        twin.doc.$metadata.$lastUpdateTime = nowText;
+        this.stamp(twin, nowText);
       },
     };
   }
@@ -734,8 +733,13 @@ export class TwinGraph {
   /** New version, etag and `$lastUpdateTime`; the patch must say so (etagOperation, lastUpdateOperation). */
   private nextVersion(twin: TwinRecord, now: number): void {
     twin.version += 1;
+    this.stamp(twin, this.nowIso.text(now));
+  }
+
+  /** The etag of the twin's current version, and its last update time. */
+  private stamp(twin: TwinRecord, nowText: string): void {
     twin.doc.$etag = this.etag(twin.version);
-    twin.doc.$metadata.$lastUpdateTime = this.nowIso.text(now);
+    twin.doc.$metadata.$lastUpdateTime = nowText;
   }
 
   private event(twin: TwinRecord, kind: TwinChangeKind, patch: PatchOperation[], now: number, options: WriteOptions, path: string | undefined, sourceTime: number | undefined): TwinChangeEvent {

@@ -125,8 +125,12 @@ export function readMetadata(doc: TwinDocument, entry: ContentEntry): PropertyMe
 /** Records a telemetry sample and returns the patch operation that says so. */
 export function applyTelemetry(doc: TwinDocument, entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, quality: Quality): PatchOperation {
   const existed = storeTelemetry(doc, entry, value, iso, sourceIso, quality);
-  const copy: TelemetrySample = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
-  return { op: existed ? 'replace' : 'add', path: entry.pointer, value: copy };
+  return { op: existed ? 'replace' : 'add', path: entry.pointer, value: newTelemetrySample(entry, value, iso, sourceIso, quality) };
+}
+
+/** A fresh stored sample; one literal per shape, so it takes one allocation. */
+function newTelemetrySample(entry: ContentEntry, value: unknown, iso: string, sourceIso: string | undefined, quality: Quality): TelemetrySample {
+  return sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
 }
 
 /** Records a telemetry sample in the document; says whether the telemetry had a sample before. */
@@ -136,13 +140,14 @@ export function storeTelemetry(doc: TwinDocument, entry: ContentEntry, value: un
   if (stored !== undefined && (sourceIso !== undefined) === (stored.sourceTime !== undefined)) {
     // Updated in place: a new stored object per sample lives long enough to be promoted to the
     // old generation, so 10,000 telemetries at 10 Hz made a full garbage collection every few
-    // seconds. Nothing outside the graph holds a stored sample: reads, snapshots and events copy.
+    // seconds. Nothing outside the graph keeps a stored sample: reads, snapshots and events copy,
+    // and a save turns the live graph into JSON at once.
     stored.value = own(entry, value);
     stored.lastUpdateTime = iso;
     if (sourceIso !== undefined) stored.sourceTime = sourceIso;
     stored.quality = quality;
   } else {
-    section[entry.path] = sourceIso === undefined ? { value: own(entry, value), lastUpdateTime: iso, quality } : { value: own(entry, value), lastUpdateTime: iso, sourceTime: sourceIso, quality };
+    section[entry.path] = newTelemetrySample(entry, value, iso, sourceIso, quality);
   }
   return stored !== undefined;
 }

@@ -122,7 +122,14 @@ interface Registration extends MonitorOptions<unknown> {
   lastSourceTime: Float64Array;
   lastStatusCode: Float64Array;
   lastValue: unknown[];
-  pending: unknown[];
+  /**
+   * This publish cycle's values as they arrived (item index, DataValue), made into changes only in
+   * the flush: node-opcua sends the next publish request, which acknowledges this response, from a
+   * setImmediate queued before the values are handed out, so work done per value here would hold
+   * that acknowledgement up and keep the server's retransmission queue full for longer.
+   */
+  arrivedIndexes: number[];
+  arrivedValues: DataValue[];
   flushScheduled: boolean;
 }
 
@@ -367,7 +374,8 @@ export class OpcuaConnection extends EventEmitter {
       lastSourceTime: new Float64Array(options.items.length).fill(Number.NaN),
       lastStatusCode: new Float64Array(options.items.length),
       lastValue: new Array<unknown>(options.items.length).fill(undefined),
-      pending: [],
+      arrivedIndexes: [],
+      arrivedValues: [],
       flushScheduled: false,
     };
     this.#registrations.add(registration);
@@ -544,33 +552,46 @@ export class OpcuaConnection extends EventEmitter {
     for (let pending = engine.nbPendingPublishRequests; pending < wanted; pending++) engine.send_publish_request();
   }
 
+  /** Notes a value that arrived; the first of a cycle schedules the flush that makes the cycle's changes. */
   #deliver(registration: Registration, index: number, dataValue: DataValue): void {
     if (registration.closed) return;
-    const sourceTime = dataValue.sourceTimestamp?.getTime();
-    const statusCode = dataValue.statusCode.value;
-    const value = plainValue(dataValue.value);
-    // After a repair the server sends each item's current value again: skip it when it is the one we delivered.
-    if (sourceTime !== undefined && registration.lastSourceTime[index] === sourceTime && registration.lastStatusCode[index] === statusCode) {
-      const last = registration.lastValue[index];
-      if (Object.is(last, value) || jsonEqual(last, value)) return;
+    registration.arrivedIndexes.push(index);
+    registration.arrivedValues.push(dataValue);
+    if (registration.flushScheduled) return;
+    registration.flushScheduled = true;
+    // Once per batch rather than per value: the watchdog needs no finer time.
+    this.#lastDataAt = Date.now();
+    setImmediate(() => this.#flush(registration));
+  }
+
+  /** Makes the changes of the values that arrived since the last flush and hands them over in one batch. */
+  #flush(registration: Registration): void {
+    registration.flushScheduled = false;
+    const indexes = registration.arrivedIndexes;
+    const dataValues = registration.arrivedValues;
+    registration.arrivedIndexes = [];
+    registration.arrivedValues = [];
+    if (registration.closed) return;
+    const changes: unknown[] = [];
+    for (let i = 0; i < indexes.length; i++) {
+      const index = indexes[i]!;
+      const dataValue = dataValues[i]!;
+      const sourceTime = dataValue.sourceTimestamp?.getTime();
+      const statusCode = dataValue.statusCode.value;
+      const value = plainValue(dataValue.value);
+      // After a repair the server sends each item's current value again: skip it when it is the one we delivered.
+      if (sourceTime !== undefined && registration.lastSourceTime[index] === sourceTime && registration.lastStatusCode[index] === statusCode) {
+        const last = registration.lastValue[index];
+        if (Object.is(last, value) || jsonEqual(last, value)) continue;
+      }
+      const serverTime = dataValue.serverTimestamp ? dataValue.serverTimestamp.getTime() : undefined;
+      changes.push(registration.makeChange(index, value, sourceTime, serverTime, statusCode, qualityOf(statusCode)));
+      registration.lastSourceTime[index] = sourceTime ?? Number.NaN;
+      registration.lastStatusCode[index] = statusCode;
+      registration.lastValue[index] = value;
     }
-    this.#valuesReceived++;
-    const serverTime = dataValue.serverTimestamp ? dataValue.serverTimestamp.getTime() : undefined;
-    registration.pending.push(registration.makeChange(index, value, sourceTime, serverTime, statusCode, qualityOf(statusCode)));
-    registration.lastSourceTime[index] = sourceTime ?? Number.NaN;
-    registration.lastStatusCode[index] = statusCode;
-    registration.lastValue[index] = value;
-    if (!registration.flushScheduled) {
-      // Once per batch rather than per value: the watchdog needs no finer time.
-      this.#lastDataAt = Date.now();
-      registration.flushScheduled = true;
-      setImmediate(() => {
-        registration.flushScheduled = false;
-        const batch = registration.pending;
-        registration.pending = [];
-        if (!registration.closed && batch.length > 0) registration.onChanges(batch);
-      });
-    }
+    this.#valuesReceived += changes.length;
+    if (changes.length > 0) registration.onChanges(changes);
   }
 
   async #removeGroups(registration: Registration): Promise<void> {

@@ -14,6 +14,8 @@ import {
   OPCUACertificateManager,
   OPCUAServer,
   PermissionFlag,
+  PublishRequest,
+  PublishResponse,
   SecurityPolicy,
   StatusCodes,
   Variant,
@@ -103,8 +105,22 @@ export interface CncServer {
   monitoredItemCount(): number;
   /** publish requests the server holds, per session: tests check a client keeps enough outstanding */
   pendingPublishRequests(): number[];
+  /**
+   * Starts timing, for every publish response that carries notifications, how long the client
+   * takes to acknowledge it (in its next publish request). Until then the server keeps the
+   * notifications for retransmission: a benchmark diagnostic of what a client costs the server.
+   */
+  timeAcknowledgements(): AcknowledgementTimer;
   /** releases every timer, socket and session; safe to call more than once */
   stop(): Promise<void>;
+}
+
+export interface AcknowledgementTimer {
+  /** milliseconds from each response to its acknowledgement, in the order acknowledged */
+  delaysMs(): number[];
+  /** responses sent and not yet acknowledged */
+  unacknowledged(): number;
+  stop(): void;
 }
 
 const SECURITY_MODES: Record<SecurityModeName, MessageSecurityMode> = {
@@ -721,6 +737,39 @@ class CncOpcUaServer implements CncServer {
 
   pendingPublishRequests(): number[] {
     return (this.server?.engine.getSessions() ?? []).map((session) => session.publishEngine.pendingPublishRequestCount);
+  }
+
+  timeAcknowledgements(): AcknowledgementTimer {
+    const server = this.server;
+    if (server === null) throw new Error('the simulator is not running');
+    const sentAt = new Map<string, number>();
+    const delays: number[] = [];
+    const onResponse = (response: unknown) => {
+      if (!(response instanceof PublishResponse)) return;
+      const message = response.notificationMessage;
+      if ((message.notificationData?.length ?? 0) > 0) sentAt.set(`${response.subscriptionId}:${message.sequenceNumber}`, performance.now());
+    };
+    const onRequest = (request: unknown) => {
+      if (!(request instanceof PublishRequest)) return;
+      for (const ack of request.subscriptionAcknowledgements ?? []) {
+        const key = `${ack.subscriptionId}:${ack.sequenceNumber}`;
+        const sent = sentAt.get(key);
+        if (sent === undefined) continue;
+        delays.push(performance.now() - sent);
+        sentAt.delete(key);
+      }
+    };
+    // The base server's diagnostic events: every response it sends and every request it takes.
+    server.on('response', onResponse);
+    server.on('request', onRequest);
+    return {
+      delaysMs: () => delays.slice(),
+      unacknowledged: () => sentAt.size,
+      stop: () => {
+        server.off('response', onResponse);
+        server.off('request', onRequest);
+      },
+    };
   }
 
   stop(): Promise<void> {

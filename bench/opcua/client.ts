@@ -15,6 +15,7 @@ import {
   type DataValue,
 } from 'node-opcua';
 import { certificateManagerFor } from '../../nodes/opcua-endpoint/opcua-connection';
+import { GcPauses, type GcWindowStats } from './gc-pauses';
 import { NodeRedHost, type LogEntry } from './node-red-host';
 import { benchNodeId, contribFlow, contribNodeFiles, contribSubscribeMessage, twinflowFlow, twinflowNodeFiles, type BenchItems } from './flows';
 import { Recorder, setActiveRecorder, type WindowStats } from './recorder';
@@ -51,6 +52,8 @@ export interface ClientResult {
   /** the process before the row's client started (Node-RED rows: Node-RED running, nothing deployed) */
   rssBaselineMb: number;
   eventLoopDelayP99Ms: number;
+  /** this process's collection pauses over the window */
+  gc: GcWindowStats | null;
   nodeOpcuaVersion: string;
   warnings: LogEntry[];
   error?: string;
@@ -265,6 +268,7 @@ async function run(config: ClientConfig): Promise<ClientResult> {
       rssPeakMb: memory.rss / 2 ** 20,
       heapUsedMb: memory.heapUsed / 2 ** 20,
       eventLoopDelayP99Ms: Number.NaN,
+      gc: null,
       warnings: row.warnings().slice(0, 10),
     };
     await withTimeout(row.stop(), 10_000).catch(() => undefined);
@@ -285,10 +289,12 @@ async function run(config: ClientConfig): Promise<ClientResult> {
     rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   }, 500);
   loopDelay.enable();
+  const pauses = new GcPauses();
   const windowProfile = profilePhase(config.row, 'window');
   rec.startWindow();
   await sleep(config.windowSeconds * 1000);
   const window = rec.stopWindow();
+  const gc = pauses.stop();
   await windowProfile.stop();
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - wall0;
@@ -305,6 +311,7 @@ async function run(config: ClientConfig): Promise<ClientResult> {
     rssPeakMb: Math.max(rssPeak, memory.rss) / 2 ** 20,
     heapUsedMb: memory.heapUsed / 2 ** 20,
     eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    gc,
     warnings: row.warnings().slice(0, 10),
   };
   await withTimeout(row.stop(), 10_000).catch(() => undefined);

@@ -25,6 +25,7 @@ import path from 'node:path';
 import { freePort } from '../../test/support/ports';
 import type { ClientConfig, ClientResult, RowId } from './client';
 import type { WindowStats } from './recorder';
+import type { ServerWindowStats } from './gc-pauses';
 import type { ServerConfig } from './server';
 import { cpuPercentBetween, cpuSnapshot, rssMb, type CpuSnapshot } from './proc';
 
@@ -97,13 +98,29 @@ interface RowResult extends Omit<ClientResult, 'window'> {
   setupRunsMs: (number | null)[];
   setupFromDeployRunsMs: (number | null)[];
   /** every measured round, in p99 order; the row's window is the median one's */
-  rounds: { valuesPerSecond: number; p50Ms: number; p99Ms: number; cpuPercent: number }[];
+  rounds: RoundFigures[];
+  /** the simulator's view of the row's median round */
+  server: ServerWindowStats | null;
+}
+
+interface RoundFigures {
+  valuesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuPercent: number;
+  /** median publish response to acknowledgement, timed by the simulator */
+  acknowledgementMedianMs: number;
+  /** median young-generation pause of the simulator, and of the client */
+  serverYoungGcMedianMs: number;
+  clientYoungGcMedianMs: number;
 }
 
 interface ClientRun {
   result: ClientResult;
   serverCpuPercent: number;
   serverRssMb: number;
+  /** the simulator's view of the window: acknowledgement delays, its collection pauses */
+  server: ServerWindowStats | null;
 }
 
 /** The median of the values present; null when a run never had every item reporting. */
@@ -200,17 +217,30 @@ function startServer(config: ServerConfig, env: NodeJS.ProcessEnv): Promise<{ ch
 }
 
 /** Runs one client row to its result, measuring the server's CPU over the client's window. */
-function runClient(config: ClientConfig, serverPid: number, env: NodeJS.ProcessEnv, deadlineMs: number): Promise<ClientRun> {
+function runClient(config: ClientConfig, server: ChildProcess, env: NodeJS.ProcessEnv, deadlineMs: number): Promise<ClientRun> {
+  const serverPid = server.pid!;
   const child = forkChild('client.js', config, env);
   return new Promise((resolve, reject) => {
     let start: CpuSnapshot | undefined;
     let serverCpuPercent = Number.NaN;
     let serverRss = Number.NaN;
     let settled = false;
+    let serverStats: ServerWindowStats | null = null;
+    let windowEnded = false;
+    let clientResult: ClientResult | undefined;
+    let statsTimer: NodeJS.Timeout | undefined;
+    const onServerMessage = (message: { type?: string; stats?: ServerWindowStats }) => {
+      if (message.type !== 'window-stats') return;
+      serverStats = message.stats ?? null;
+      if (clientResult) finish(undefined, { result: clientResult, serverCpuPercent, serverRssMb: serverRss, server: serverStats });
+    };
+    server.on('message', onServerMessage);
     const finish = (err: Error | undefined, result?: ClientRun) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(statsTimer);
+      server.off('message', onServerMessage);
       if (err) {
         child.kill('SIGKILL');
         reject(err);
@@ -226,13 +256,19 @@ function runClient(config: ClientConfig, serverPid: number, env: NodeJS.ProcessE
           break;
         case 'window-start':
           start = cpuSnapshot(serverPid);
+          if (server.connected) server.send({ type: 'window-start' });
           break;
         case 'window-end':
           if (start) serverCpuPercent = cpuPercentBetween(start, cpuSnapshot(serverPid));
           serverRss = rssMb(serverPid);
+          windowEnded = true;
+          if (server.connected) server.send({ type: 'window-end' });
           break;
         case 'result':
-          finish(undefined, { result: message.result!, serverCpuPercent, serverRssMb: serverRss });
+          clientResult = message.result!;
+          // A measured run waits (briefly) for the simulator's view of the same window.
+          if (!windowEnded || serverStats) finish(undefined, { result: clientResult, serverCpuPercent, serverRssMb: serverRss, server: serverStats });
+          else statsTimer = setTimeout(() => finish(undefined, { result: clientResult!, serverCpuPercent, serverRssMb: serverRss, server: null }), 5000);
           break;
         case 'error':
           finish(new Error(`the ${config.row} client failed: ${message.message}`));
@@ -279,7 +315,7 @@ async function runRow(config: BenchConfig, row: { id: RowId; label: string }, se
       contribDir: settings.contribDir,
     };
     const deadline = (settings.setupTimeoutSeconds + settings.warmupSeconds + settings.windowSeconds + 90) * 1000;
-    return await runClient(clientConfig, server.child.pid!, settings.env, deadline);
+    return await runClient(clientConfig, server.child, settings.env, deadline);
   } finally {
     await stopChild(server.child);
   }
@@ -304,7 +340,16 @@ function rowResult(row: { id: RowId; label: string }, runs: ClientRun[]): RowRes
     setupFromDeployRunsMs,
     serverCpuPercent: chosen.serverCpuPercent,
     serverRssMb: chosen.serverRssMb,
-    rounds: measured.map((r) => ({ valuesPerSecond: r.result.window!.valuesPerSecond, p50Ms: r.result.window!.p50Ms, p99Ms: r.result.window!.p99Ms, cpuPercent: r.result.cpuPercent })),
+    server: chosen.server,
+    rounds: measured.map((r) => ({
+      valuesPerSecond: r.result.window!.valuesPerSecond,
+      p50Ms: r.result.window!.p50Ms,
+      p99Ms: r.result.window!.p99Ms,
+      cpuPercent: r.result.cpuPercent,
+      acknowledgementMedianMs: r.server?.acknowledgementMs.medianMs ?? Number.NaN,
+      serverYoungGcMedianMs: r.server?.gc?.young.medianMs ?? Number.NaN,
+      clientYoungGcMedianMs: r.result.gc?.young.medianMs ?? Number.NaN,
+    })),
   };
 }
 
@@ -372,6 +417,10 @@ function printConfig(config: BenchConfig, rows: RowResult[], ratios: Ratios): vo
     console.log('  every round (values/s, p50/p99 ms), in p99 order; the table shows the median one:');
     for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.rounds.map((x) => `${fmt(x.valuesPerSecond)} ${fmt(x.p50Ms)}/${fmt(x.p99Ms)}`).join(' · ')}`);
   }
+  // What the tail of the latency is made of: the client's acknowledgements keep notifications in the
+  // simulator, whose young-generation pauses (like the client's) hold up every value in flight.
+  console.log('  every round, as above (ms, medians): acknowledgement as the simulator timed it; young-generation pause of the simulator / of the client:');
+  for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.rounds.map((x) => `ack ${fmt(x.acknowledgementMedianMs, 1)} gc ${fmt(x.serverYoungGcMedianMs, 1)}/${fmt(x.clientYoungGcMedianMs, 1)}`).join(' · ')}`);
   if (rows.some((r) => r.setupRunsMs.length > 1)) {
     console.log('  every set-up (s), in the order run, rows in turn; the table shows the median:');
     for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.setupRunsMs.map((ms) => (ms === null ? '-' : fmt(ms / 1000, 2))).join(' ')}`);

@@ -2,7 +2,8 @@
 // process so that its CPU is measured apart from the client's. Started with fork() and an IPC
 // channel; says `{ ready, endpointUrl }` once it accepts connections and stops on `stop`,
 // SIGTERM or when the parent goes away.
-import { startCncServer, type CncServer } from '../../plant/cnc-server';
+import { startCncServer, type AcknowledgementTimer, type CncServer } from '../../plant/cnc-server';
+import { GcPauses, summarise, type ServerWindowStats } from './gc-pauses';
 
 export interface ServerConfig {
   port: number;
@@ -25,8 +26,33 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   // A parent that died must not leave a server behind.
   process.on('disconnect', () => void stop(0));
+  // Over the client's window (the parent passes its window-start and window-end on): how long the
+  // client took to acknowledge each publish response, and the simulator's own collection pauses.
+  let acknowledgements: AcknowledgementTimer | undefined;
+  let pauses: GcPauses | undefined;
   process.on('message', (message: unknown) => {
-    if ((message as { type?: string }).type === 'stop') void stop(0);
+    switch ((message as { type?: string }).type) {
+      case 'stop':
+        void stop(0);
+        break;
+      case 'window-start':
+        acknowledgements?.stop();
+        pauses?.stop();
+        acknowledgements = server?.timeAcknowledgements();
+        pauses = new GcPauses();
+        break;
+      case 'window-end': {
+        const stats: ServerWindowStats = {
+          acknowledgementMs: summarise(acknowledgements?.delaysMs() ?? []),
+          gc: pauses?.stop() ?? null,
+        };
+        acknowledgements?.stop();
+        acknowledgements = undefined;
+        pauses = undefined;
+        process.send?.({ type: 'window-stats', stats });
+        break;
+      }
+    }
   });
   server = await startCncServer({
     port: config.port,

@@ -115,6 +115,15 @@ async function eventually<T>(what: string, probe: () => Promise<T>, check: (valu
   return last;
 }
 
+function subscribeEvery100ms(session: ClientSession): ClientSubscription {
+  return ClientSubscription.create(session, {
+    requestedPublishingInterval: 100,
+    requestedMaxKeepAliveCount: 10,
+    requestedLifetimeCount: 100,
+    publishingEnabled: true,
+  });
+}
+
 after(() => {
   for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -348,12 +357,7 @@ describe('CNC server: address space, writes, methods, faults', () => {
     const second = await Promise.all(names.map((name) => readValue(session, name)));
     names.forEach((name, i) => assert.notEqual(second[i], first[i], `${name} did not change`));
 
-    const subscription = ClientSubscription.create(session, {
-      requestedPublishingInterval: 100,
-      requestedMaxKeepAliveCount: 10,
-      requestedLifetimeCount: 100,
-      publishingEnabled: true,
-    });
+    const subscription = subscribeEvery100ms(session);
     try {
       for (const samplingInterval of [100, 0]) {
         const item = ClientMonitoredItem.create(
@@ -368,6 +372,33 @@ describe('CNC server: address space, writes, methods, faults', () => {
         await item.terminate();
       }
     } finally {
+      await subscription.terminate();
+    }
+  });
+
+  test('times the acknowledgement of each publish response that carried data, until stopped', async () => {
+    const timer = server.timeAcknowledgements();
+    const subscription = subscribeEvery100ms(session);
+    try {
+      const item = ClientMonitoredItem.create(
+        subscription,
+        { nodeId: id('Bench.Tag00001'), attributeId: AttributeIds.Value },
+        { samplingInterval: 100, queueSize: 1, discardOldest: true },
+        TimestampsToReturn.Both,
+      );
+      let changes = 0;
+      item.on('changed', () => changes++);
+      const delays = await eventually('acknowledgements timed', async () => timer.delaysMs(), (d) => d.length >= 3);
+      for (const delay of delays) assert.ok(delay >= 0 && delay < 5000, `an acknowledgement delay of ${delay} ms`);
+      // Each timed response had data the client saw, and was acknowledged once.
+      assert.ok(changes >= delays.length, `${delays.length} acknowledgements timed for ${changes} changes`);
+      timer.stop();
+      const timed = timer.delaysMs().length;
+      const changesAtStop = changes;
+      await eventually('more data after stop', async () => changes, (n) => n >= changesAtStop + 3);
+      assert.equal(timer.delaysMs().length, timed, 'a stopped timer times nothing more');
+    } finally {
+      timer.stop();
       await subscription.terminate();
     }
   });

@@ -110,9 +110,11 @@ interface RoundFigures {
   cpuPercent: number;
   /** median publish response to acknowledgement, timed by the simulator */
   acknowledgementMedianMs: number;
-  /** median young-generation pause of the simulator, and of the client */
+  /** the simulator's median young-generation pause (NaN: none in the window) */
   serverYoungGcMedianMs: number;
-  clientYoungGcMedianMs: number;
+  /** share of the window the simulator, and the client, spent in collection pauses of any kind */
+  serverGcPausedPercent: number;
+  clientGcPausedPercent: number;
 }
 
 interface ClientRun {
@@ -348,7 +350,8 @@ function rowResult(row: { id: RowId; label: string }, runs: ClientRun[]): RowRes
       cpuPercent: r.result.cpuPercent,
       acknowledgementMedianMs: r.server?.acknowledgementMs.medianMs ?? Number.NaN,
       serverYoungGcMedianMs: r.server?.gc?.young.medianMs ?? Number.NaN,
-      clientYoungGcMedianMs: r.result.gc?.young.medianMs ?? Number.NaN,
+      serverGcPausedPercent: r.server?.gc?.pausedPercent ?? Number.NaN,
+      clientGcPausedPercent: r.result.gc?.pausedPercent ?? Number.NaN,
     })),
   };
 }
@@ -419,8 +422,12 @@ function printConfig(config: BenchConfig, rows: RowResult[], ratios: Ratios): vo
   }
   // What the tail of the latency is made of: the client's acknowledgements keep notifications in the
   // simulator, whose young-generation pauses (like the client's) hold up every value in flight.
-  console.log('  every round, as above (ms, medians): acknowledgement as the simulator timed it; young-generation pause of the simulator / of the client:');
-  for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.rounds.map((x) => `ack ${fmt(x.acknowledgementMedianMs, 1)} gc ${fmt(x.serverYoungGcMedianMs, 1)}/${fmt(x.clientYoungGcMedianMs, 1)}`).join(' · ')}`);
+  console.log('  every round, as above: median acknowledgement as the simulator timed it (ms); the simulator\'s median young-generation pause (ms);');
+  console.log('  share of the window in collection pauses, simulator / client (%):');
+  for (const r of rows) {
+    const figures = r.rounds.map((x) => `ack ${fmt(x.acknowledgementMedianMs, 1)} young ${fmt(x.serverYoungGcMedianMs, 1)} gc ${fmt(x.serverGcPausedPercent, 1)}/${fmt(x.clientGcPausedPercent, 1)}`);
+    console.log(`    ${r.row.padEnd(16)} ${figures.join(' · ')}`);
+  }
   if (rows.some((r) => r.setupRunsMs.length > 1)) {
     console.log('  every set-up (s), in the order run, rows in turn; the table shows the median:');
     for (const r of rows) console.log(`    ${r.row.padEnd(16)} ${r.setupRunsMs.map((ms) => (ms === null ? '-' : fmt(ms / 1000, 2))).join(' ')}`);

@@ -118,8 +118,6 @@ export interface CncServer {
 export interface AcknowledgementTimer {
   /** milliseconds from each response to its acknowledgement, in the order acknowledged */
   delaysMs(): number[];
-  /** responses sent and not yet acknowledged */
-  unacknowledged(): number;
   stop(): void;
 }
 
@@ -764,7 +762,6 @@ class CncOpcUaServer implements CncServer {
     server.on('request', onRequest);
     return {
       delaysMs: () => delays.slice(),
-      unacknowledged: () => sentAt.size,
       stop: () => {
         server.off('response', onResponse);
         server.off('request', onRequest);

@@ -2,6 +2,7 @@
 // timeline: a benchmark diagnostic, since a collection in the simulator or the client holds up
 // every value in flight at that moment and so lands in the latency's tail.
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
+import { quantileOfSorted } from '../../nodes/lib/analytics/stats';
 
 export interface Distribution {
   count: number;
@@ -28,8 +29,7 @@ export interface ServerWindowStats {
 export function summarise(values: number[]): Distribution {
   if (values.length === 0) return { count: 0, medianMs: Number.NaN, p90Ms: Number.NaN, maxMs: Number.NaN };
   const sorted = values.slice().sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { count: sorted.length, medianMs: at(0.5), p90Ms: at(0.9), maxMs: sorted[sorted.length - 1]! };
+  return { count: sorted.length, medianMs: quantileOfSorted(sorted, 0.5), p90Ms: quantileOfSorted(sorted, 0.9), maxMs: sorted[sorted.length - 1]! };
 }
 
 /** Records this process's collection pauses from construction until stop(). */

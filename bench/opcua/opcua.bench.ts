@@ -231,10 +231,12 @@ function runClient(config: ClientConfig, server: ChildProcess, env: NodeJS.Proce
     let windowEnded = false;
     let clientResult: ClientResult | undefined;
     let statsTimer: NodeJS.Timeout | undefined;
+    const finishWithServer = (server: ServerWindowStats | null) =>
+      finish(undefined, { result: clientResult!, serverCpuPercent, serverRssMb: serverRss, server });
     const onServerMessage = (message: { type?: string; stats?: ServerWindowStats }) => {
       if (message.type !== 'window-stats') return;
       serverStats = message.stats ?? null;
-      if (clientResult) finish(undefined, { result: clientResult, serverCpuPercent, serverRssMb: serverRss, server: serverStats });
+      if (clientResult) finishWithServer(serverStats);
     };
     server.on('message', onServerMessage);
     const finish = (err: Error | undefined, result?: ClientRun) => {
@@ -269,8 +271,8 @@ function runClient(config: ClientConfig, server: ChildProcess, env: NodeJS.Proce
         case 'result':
           clientResult = message.result!;
           // A measured run waits (briefly) for the simulator's view of the same window.
-          if (!windowEnded || serverStats) finish(undefined, { result: clientResult, serverCpuPercent, serverRssMb: serverRss, server: serverStats });
-          else statsTimer = setTimeout(() => finish(undefined, { result: clientResult!, serverCpuPercent, serverRssMb: serverRss, server: null }), 5000);
+          if (!windowEnded || serverStats) finishWithServer(serverStats);
+          else statsTimer = setTimeout(() => finishWithServer(null), 5000);
           break;
         case 'error':
           finish(new Error(`the ${config.row} client failed: ${message.message}`));

@@ -59,6 +59,75 @@ describe('snapshot store', () => {
     await store.close();
   });
 
+  test('a due delayed write waits for a pause in the changes, so it lands between bursts', async () => {
+    const file = path.join(tempDir(), 'state.json');
+    let lastChangeAt = 0;
+    let takenAt = 0;
+    let quietBeforeTaken = -1;
+    const store = new SnapshotStore(file, () => {
+      takenAt = performance.now();
+      quietBeforeTaken = takenAt - lastChangeAt;
+      return { n: 1 };
+    }, (err) => assert.fail(err), { telemetryDelayMs: 50, quietMs: 20 });
+    const change = () => {
+      lastChangeAt = performance.now();
+      store.changed(false);
+    };
+    // A burst of changes every 5 ms for 70 ms: the write is due after 50 ms, in the burst, and waits
+    // for 20 ms without a change (about 90 ms) or for 50 ms more, whichever comes first.
+    const startedAt = performance.now();
+    change();
+    const burst = setInterval(() => {
+      if (performance.now() - startedAt >= 70) clearInterval(burst);
+      else change();
+    }, 5);
+    await until('the delayed write', () => takenAt > 0);
+    clearInterval(burst);
+    const dueFor = takenAt - startedAt - 50;
+    // Timers may fire late on a busy machine, so the check is on what the store promises: it took
+    // the snapshot either after 20 quiet ms or because it had waited its 50 ms of grace.
+    assert.ok(quietBeforeTaken >= 20 - 1 || dueFor >= 50 - 1, `taken ${quietBeforeTaken.toFixed(1)} ms after a change, ${dueFor.toFixed(1)} ms after it was due`);
+    await store.close();
+    assert.deepEqual(read(file), { n: 1 });
+  });
+
+  test('a due delayed write made to wait by changes that never pause still lands after a second delay', async () => {
+    const file = path.join(tempDir(), 'state.json');
+    let takes = 0;
+    const store = new SnapshotStore(file, () => {
+      takes++;
+      return { n: takes };
+    }, (err) => assert.fail(err), { telemetryDelayMs: 20, quietMs: 1000 });
+    const startedAt = performance.now();
+    store.changed(false);
+    const stream = setInterval(() => store.changed(false), 2);
+    try {
+      await until('the delayed write', () => takes > 0, 5000);
+      const tookMs = performance.now() - startedAt;
+      assert.ok(tookMs >= 40 - 1, `the write waited for quiet first (${tookMs.toFixed(1)} ms)`);
+    } finally {
+      clearInterval(stream);
+    }
+    await store.idle();
+    await store.close();
+    assert.ok((read(file) as { n: number }).n >= 1);
+  });
+
+  test('with no changes during the delay, the delayed write does not wait any longer', async () => {
+    const file = path.join(tempDir(), 'state.json');
+    let takenAt = 0;
+    const store = new SnapshotStore(file, () => {
+      takenAt = performance.now();
+      return { n: 1 };
+    }, (err) => assert.fail(err), { telemetryDelayMs: 30, quietMs: 20 });
+    const startedAt = performance.now();
+    store.changed(false);
+    await until('the delayed write', () => takenAt > 0);
+    // Due at 30 ms and quiet since 0 ms: taken then (timers never fire early).
+    assert.ok(takenAt - startedAt >= 30 - 1);
+    await store.close();
+  });
+
   test('a delayed write that finishes after a newer urgent write does not replace it', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'state.json');

@@ -39,8 +39,10 @@ describe('reference flow cnc-history on its dashboard', () => {
   it('draws the history charts with one series per twin name', async () => {
     // The charts draw on canvas; what they were given travels over the dashboard's websocket.
     const delivered = (chart: string, series: string) => frames.some((f) => f.includes(`msg-input:${chart}`) && f.includes(`"topic":"${series}"`) && /"x":\d{13}/.test(f));
+    // Each series goes to its chart in a message of its own: wait for every one asserted below.
+    const all = () => delivered('tf-hist-chart-speed', 'spindle/speed') && delivered('tf-hist-chart-speed', 'spindle/motorCurrent') && delivered('tf-hist-chart-temp', 'coolant/temperature');
     const deadline = Date.now() + 40_000;
-    while (!(delivered('tf-hist-chart-speed', 'spindle/speed') && delivered('tf-hist-chart-temp', 'coolant/temperature')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    while (!all() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     assert.ok(delivered('tf-hist-chart-speed', 'spindle/speed'), 'the speed chart got the spindle/speed series with x in ms');
     assert.ok(delivered('tf-hist-chart-speed', 'spindle/motorCurrent'));
     assert.ok(delivered('tf-hist-chart-temp', 'coolant/temperature'));

@@ -122,11 +122,10 @@ export class SnapshotStore {
   }
 
   /**
-   * Whether a due delayed write must wait for a quiet moment, and if so for how long: the time
-   * left until `quietMs` have passed since the latest change, unless it has waited long enough.
+   * How long a due delayed write must still wait for a quiet moment: until `quietMs` have passed
+   * since the latest change, but no longer than `telemetryDelayMs` after it fell due (0: write now).
    */
   #quietLeftMs(now: number): number {
-    if (this.#dueAt === 0) this.#dueAt = now;
     const left = this.#lastChangeAt + this.#quietMs - now;
     if (left <= 0 || now - this.#dueAt >= this.#telemetryDelayMs) return 0;
     return Math.min(left, this.#dueAt + this.#telemetryDelayMs - now);
@@ -135,7 +134,9 @@ export class SnapshotStore {
   #flushInBackground(): void {
     this.#timer = undefined;
     if (this.#closed || !this.#dirty) return;
-    const wait = this.#quietLeftMs(performance.now());
+    const now = performance.now();
+    if (this.#dueAt === 0) this.#dueAt = now;
+    const wait = this.#quietLeftMs(now);
     if (wait > 0) {
       this.#timer = setTimeout(() => this.#flushInBackground(), Math.ceil(wait));
       return;

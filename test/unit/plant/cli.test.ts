@@ -86,8 +86,9 @@ test('serves the machine with the asked faults and stops cleanly on SIGTERM', as
   try {
     const endpointUrl = `opc.tcp://127.0.0.1:${port}`;
     const until = Date.now() + 30000;
-    while (!run.output().includes(endpointUrl)) {
-      if (Date.now() > until || run.child.exitCode !== null) assert.fail(`no endpoint URL printed: ${run.output()}`);
+    // The banner is two lines, and they may reach the pipe apart: wait for its end.
+    while (!run.output().includes(endpointUrl) || !run.output().includes('Ctrl-C stops it')) {
+      if (Date.now() > until || run.child.exitCode !== null) assert.fail(`no endpoint URL and faults printed: ${run.output()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.match(run.output(), /faults sensorDropout:coolant\.flow/);
